@@ -1,0 +1,73 @@
+// Small helpers shared by the dev scripts: the local .dev.vars file and printable database URLs.
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { parseEnv } from "node:util";
+
+/** Parses KEY=VALUE lines the way wrangler reads .dev.vars (dotenv syntax, # comments). */
+export function parseDevVars(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parseEnv(text))) {
+    if (value !== undefined) vars[key] = value;
+  }
+  return vars;
+}
+
+export async function readDevVars(file: string): Promise<Record<string, string>> {
+  return parseDevVars(await readFile(file, "utf8"));
+}
+
+/** 48 random bytes, base64url: 64 characters, well above HS256's 32-character minimum. */
+export function randomSecret(): string {
+  return randomBytes(48).toString("base64url");
+}
+
+/**
+ * Creates `file` from `exampleFile` with a fresh JWT_SECRET unless it exists already.
+ * Returns whether it created the file.
+ */
+export async function ensureDevVars(file: string, exampleFile: string): Promise<boolean> {
+  const example = await readFile(exampleFile, "utf8");
+  const text = example.replace(/^JWT_SECRET=.*$/m, `JWT_SECRET=${randomSecret()}`);
+  try {
+    // "wx": never overwrite a developer's file, even if it appeared since we looked.
+    await writeFile(file, text, { flag: "wx", mode: 0o600 });
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+/** The URL without its password, safe to print. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "(a connection string that is not a valid URL)";
+  }
+}
+
+export type DatabaseTarget =
+  | { kind: "pglite"; name: string }
+  | { kind: "local-postgres"; name: string }
+  | { kind: "remote" };
+
+/** How `npm run dev` serves DATABASE_URL, decided by its host (see .dev.vars.example). */
+export function databaseTargetOf(databaseUrl: string): DatabaseTarget {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    throw new Error("DATABASE_URL is not a valid URL");
+  }
+  const host = url.hostname.toLowerCase();
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ""));
+  if (host === "pglite") return { kind: "pglite", name };
+  if (host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host === "::1") {
+    return { kind: "local-postgres", name };
+  }
+  return { kind: "remote" };
+}

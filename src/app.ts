@@ -1,0 +1,88 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "./env";
+import { handleError } from "./lib/errors";
+import { createRouter } from "./lib/openapi";
+import { ApiError } from "./lib/problem";
+import { provideContext } from "./middleware/context";
+import { limitBodySize } from "./middleware/request-guards";
+import { authRouter } from "./routes/auth";
+import { healthRouter } from "./routes/health";
+import { usersRouter } from "./routes/users";
+
+const apiCsp = "default-src 'none'; frame-ancestors 'none'";
+// Swagger UI is one inline boot script plus its own files, all served by this Worker.
+const docsCsp =
+  "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use(requestId({ limitLength: 128 }));
+  app.use(async (c, next) => {
+    await next();
+    if (!c.res.headers.has("Content-Security-Policy")) {
+      c.res.headers.set("Content-Security-Policy", apiCsp);
+    }
+  });
+  app.use(secureHeaders({ contentSecurityPolicy: undefined, crossOriginEmbedderPolicy: false }));
+  app.use(provideContext);
+  app.use((c, next) => {
+    const origins = c.var.config.corsOrigins;
+    return cors({
+      origin: origins === "*" ? "*" : (origin) => (origins.includes(origin) ? origin : null),
+      allowHeaders: ["Authorization", "Content-Type", "If-Match", "X-Request-Id"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      exposeHeaders: ["X-Request-Id", "X-Total-Count", "Link", "Location", "ETag", "Retry-After"],
+      maxAge: 600,
+    })(c, next);
+  });
+  app.use(limitBodySize);
+
+  app.route("/", healthRouter);
+  app.route("/", authRouter);
+  app.route("/", usersRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "An access token from POST /auth/login. The bare token is accepted too.",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "User Management API",
+      version: "1.0.0",
+      description:
+        "Registration, login with JWTs, password reset by email and admin user management, on Cloudflare Workers. Every error is an RFC 9457 application/problem+json body.",
+    },
+    tags: [
+      { name: "Health", description: "Liveness and readiness" },
+      { name: "Auth", description: "Registration, login, sessions and passwords" },
+      { name: "Users", description: "User management" },
+    ],
+  });
+
+  const docs = swaggerUI<AppEnv>({
+    url: "/openapi.json",
+    baseUrl: "/apidocs/assets",
+    title: "User Management API",
+    persistAuthorization: true,
+  });
+  for (const path of ["/apidocs", "/apidocs/"]) {
+    app.get(path, (c, next) => {
+      c.header("Content-Security-Policy", docsCsp);
+      return docs(c, next);
+    });
+  }
+
+  app.notFound((c) => {
+    throw new ApiError(404, "not_found", `No route matches ${c.req.method} ${c.req.path}.`);
+  });
+  app.onError(handleError);
+
+  return app;
+}

@@ -1,0 +1,82 @@
+import { sign, verify } from "hono/jwt";
+import { v7 as uuidv7 } from "uuid";
+import type { Config } from "../env";
+import { ApiError } from "./problem";
+
+export const TOKEN_ISSUER = "user-management-api";
+export const TOKEN_AUDIENCE = "user-management-api";
+
+export type AccessClaims = {
+  sub: string;
+  role: "ADMIN" | "USER";
+  /** The user's token version when issued; a bump on the user row ends every older token. */
+  ver: number;
+  /** Session (refresh token family) the token was issued for, when there is one. */
+  sid?: string;
+  typ: "access";
+  iss: string;
+  aud: string;
+  iat: number;
+  exp: number;
+  jti: string;
+};
+
+export async function signAccessToken(
+  user: { id: string; role: "ADMIN" | "USER"; tokenVersion: number },
+  config: Pick<Config, "JWT_SECRET" | "ACCESS_TOKEN_TTL">,
+  sessionId?: string,
+) {
+  const now = Math.floor(Date.now() / 1000);
+  const claims: AccessClaims = {
+    sub: user.id,
+    role: user.role,
+    ver: user.tokenVersion,
+    ...(sessionId ? { sid: sessionId } : {}),
+    typ: "access",
+    iss: TOKEN_ISSUER,
+    aud: TOKEN_AUDIENCE,
+    iat: now,
+    exp: now + config.ACCESS_TOKEN_TTL,
+    jti: uuidv7(),
+  };
+  return { token: await sign(claims, config.JWT_SECRET, "HS256"), expiresIn: config.ACCESS_TOKEN_TTL };
+}
+
+export function unauthorized(detail: string, error: "invalid_token" | "" = "invalid_token") {
+  const challenge = error
+    ? `Bearer realm="user-management-api", error="${error}", error_description="${detail}"`
+    : `Bearer realm="user-management-api"`;
+  return new ApiError(401, error ? "invalid_token" : "unauthorized", detail, {
+    headers: { "WWW-Authenticate": challenge },
+  });
+}
+
+/**
+ * Verifies signature (HS256 only), expiry, issuer and audience, and that the claims this API
+ * relies on are present and well typed. Any failure is the same 401.
+ */
+export async function verifyAccessToken(token: string, secret: string): Promise<AccessClaims> {
+  let payload: Record<string, unknown>;
+  try {
+    payload = await verify(token, secret, {
+      alg: "HS256",
+      iss: TOKEN_ISSUER,
+      aud: TOKEN_AUDIENCE,
+    });
+  } catch {
+    throw unauthorized("The access token is invalid or expired.");
+  }
+  const claims = payload as Partial<AccessClaims>;
+  if (
+    typeof claims.sub !== "string" ||
+    typeof claims.exp !== "number" ||
+    typeof claims.iat !== "number" ||
+    typeof claims.ver !== "number" ||
+    typeof claims.jti !== "string" ||
+    claims.typ !== "access" ||
+    (claims.role !== "ADMIN" && claims.role !== "USER")
+  ) {
+    throw unauthorized("The access token is invalid or expired.");
+  }
+  return claims as AccessClaims;
+}

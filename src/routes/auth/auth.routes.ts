@@ -1,0 +1,126 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { MessageSchema, problems } from "../../lib/openapi";
+import { requireAuth } from "../../middleware/auth";
+import {
+  ChangePasswordSchema,
+  ForgotPasswordAcceptedSchema,
+  ForgotPasswordSchema,
+  LoginResultSchema,
+  LoginSchema,
+  LogoutQuerySchema,
+  LogoutSchema,
+  PasswordChangedSchema,
+  RefreshSchema,
+  RegisteredSchema,
+  RegisterSchema,
+  ResetPasswordSchema,
+  TokensSchema,
+} from "./auth.schemas";
+
+const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+const noStore = { "Cache-Control": { schema: { type: "string" as const, example: "no-store" } } };
+const rateLimited =
+  "Rate limited per client IP and per account (wrangler.toml); needs the Workers Paid plan for bcrypt's CPU time.";
+
+export const register = createRoute({
+  method: "post",
+  path: "/auth/register",
+  tags: ["Auth"],
+  summary: "Register a user",
+  description: `Creates a USER, or an ADMIN when \`secret_admin_key\` equals the configured key. ${rateLimited}`,
+  request: { body: { required: true, content: json(RegisterSchema) } },
+  responses: {
+    201: {
+      description: "Registered",
+      headers: { Location: { schema: { type: "string", example: "/users/0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70" } }, ...noStore },
+      content: json(RegisteredSchema),
+    },
+    ...problems(400, 403, 409, 413, 415, 422, 429, 500, 503),
+  },
+});
+
+export const login = createRoute({
+  method: "post",
+  path: "/auth/login",
+  tags: ["Auth"],
+  summary: "Log in with email and password",
+  description: `Unknown email, wrong password and inactive account give the same 401 in about the same time. ${rateLimited}`,
+  request: { body: { required: true, content: json(LoginSchema) } },
+  responses: {
+    200: { description: "Logged in; a new session", headers: noStore, content: json(LoginResultSchema) },
+    ...problems(400, 401, 413, 415, 422, 429, 500, 503),
+  },
+});
+
+export const refresh = createRoute({
+  method: "post",
+  path: "/auth/refresh",
+  tags: ["Auth"],
+  summary: "Trade a refresh token for new tokens",
+  description:
+    "Spends the refresh token and returns a new access and refresh token in the same session. Presenting a spent token again (more than 10 seconds after it was spent) ends the whole session on every device that holds it.",
+  request: { body: { required: true, content: json(RefreshSchema) } },
+  responses: {
+    200: { description: "New tokens", headers: noStore, content: json(TokensSchema) },
+    ...problems(400, 401, 413, 415, 422, 500, 503),
+  },
+});
+
+export const logout = createRoute({
+  method: "post",
+  path: "/auth/logout",
+  tags: ["Auth"],
+  summary: "End this session, or every session",
+  security: [{ bearerAuth: [] }],
+  middleware: [requireAuth] as const,
+  request: {
+    query: LogoutQuerySchema,
+    body: { required: false, content: json(LogoutSchema) },
+  },
+  responses: {
+    204: { description: "Logged out" },
+    ...problems(400, 401, 413, 415, 422, 500, 503),
+  },
+});
+
+export const forgotPassword = createRoute({
+  method: "post",
+  path: "/auth/forgot-password",
+  tags: ["Auth"],
+  summary: "Email a password reset link",
+  description: `Always 202 with the same body, whether or not the account exists. For an active account a single-use reset token (valid RESET_TOKEN_TTL seconds, replacing any older one) is emailed as \`PASSWORD_RESET_URL?token=...\`. ${rateLimited}`,
+  request: { body: { required: true, content: json(ForgotPasswordSchema) } },
+  responses: {
+    202: { description: "Accepted", content: json(ForgotPasswordAcceptedSchema) },
+    ...problems(400, 413, 415, 422, 429, 500, 503),
+  },
+});
+
+export const resetPassword = createRoute({
+  method: "post",
+  path: "/auth/reset-password",
+  tags: ["Auth"],
+  summary: "Set a new password with a reset token",
+  description: `Spends the token, sets the password and ends every session of the user. ${rateLimited}`,
+  request: { body: { required: true, content: json(ResetPasswordSchema) } },
+  responses: {
+    200: { description: "Password reset", content: json(MessageSchema) },
+    ...problems(400, 413, 415, 422, 429, 500, 503),
+  },
+});
+
+export const changePassword = createRoute({
+  method: "post",
+  path: "/auth/change-password",
+  tags: ["Auth"],
+  summary: "Change the password (needs the current one)",
+  description:
+    "Ends every other session and access token of the user; the tokens in the answer continue the caller's session.",
+  security: [{ bearerAuth: [] }],
+  middleware: [requireAuth] as const,
+  request: { body: { required: true, content: json(ChangePasswordSchema) } },
+  responses: {
+    200: { description: "Password changed", headers: noStore, content: json(PasswordChangedSchema) },
+    ...problems(400, 401, 413, 415, 422, 500, 503),
+  },
+});

@@ -1,0 +1,128 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { MessageSchema, problems } from "../../lib/openapi";
+import { requireAdmin, requireAuth } from "../../middleware/auth";
+import {
+  ListUsersQuerySchema,
+  UserIdParamSchema,
+  UserSchema,
+  UserUpdatedSchema,
+  UserUpdateSchema,
+} from "./users.schemas";
+
+const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+const security = [{ bearerAuth: [] }];
+const etag = { ETag: { schema: { type: "string" as const, example: '"3"' } } };
+const ifMatch = z.object({
+  "if-match": z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: "if-match", in: "header" },
+      description: "The ETag from a GET; a stale one is 412",
+      example: '"3"',
+    }),
+});
+
+export const listUsers = createRoute({
+  method: "get",
+  path: "/users",
+  tags: ["Users"],
+  summary: "List users (admin)",
+  description:
+    "Paginated, filtered and sorted. `X-Total-Count` carries the number of matches and `Link` (RFC 8288) the first, prev, next and last pages.",
+  security,
+  middleware: [requireAuth, requireAdmin] as const,
+  request: { query: ListUsersQuerySchema },
+  responses: {
+    200: {
+      description: "A page of users",
+      headers: {
+        "X-Total-Count": { schema: { type: "integer" } },
+        Link: { schema: { type: "string" } },
+      },
+      content: json(z.array(UserSchema)),
+    },
+    ...problems(401, 403, 422, 500, 503),
+  },
+});
+
+export const getMe = createRoute({
+  method: "get",
+  path: "/users/me",
+  tags: ["Users"],
+  summary: "The caller's own user",
+  security,
+  middleware: [requireAuth] as const,
+  responses: {
+    200: { description: "The caller", headers: etag, content: json(UserSchema) },
+    ...problems(401, 500, 503),
+  },
+});
+
+export const updateMe = createRoute({
+  method: "patch",
+  path: "/users/me",
+  tags: ["Users"],
+  summary: "Update the caller's own user",
+  security,
+  middleware: [requireAuth] as const,
+  request: { headers: ifMatch, body: { required: true, content: json(UserUpdateSchema) } },
+  responses: {
+    200: { description: "Updated", headers: etag, content: json(UserUpdatedSchema) },
+    ...problems(400, 401, 403, 409, 412, 413, 415, 422, 500, 503),
+  },
+});
+
+export const getUser = createRoute({
+  method: "get",
+  path: "/users/{id}",
+  tags: ["Users"],
+  summary: "Get a user (self or admin)",
+  description: "A non-admin asking for anyone else gets 403, whether or not that user exists.",
+  security,
+  middleware: [requireAuth] as const,
+  request: { params: UserIdParamSchema },
+  responses: {
+    200: { description: "The user", headers: etag, content: json(UserSchema) },
+    ...problems(401, 403, 404, 422, 500, 503),
+  },
+});
+
+const updateRoute = <M extends "put" | "patch">(method: M) =>
+  createRoute({
+    method,
+    path: "/users/{id}",
+    tags: ["Users"],
+    summary: `Update a user (self or admin; partial, like PATCH)`,
+    description:
+      "Self or admin may change username, email, first_name and last_name; only an admin may change role and active. Deactivating a user or changing their role ends their sessions. The last active admin cannot be demoted or deactivated (409 last_admin).",
+    security,
+    middleware: [requireAuth] as const,
+    request: {
+      params: UserIdParamSchema,
+      headers: ifMatch,
+      body: { required: true, content: json(UserUpdateSchema) },
+    },
+    responses: {
+      200: { description: "Updated", headers: etag, content: json(UserUpdatedSchema) },
+      ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 500, 503),
+    },
+  });
+
+export const putUser = updateRoute("put");
+export const patchUser = updateRoute("patch");
+
+export const deleteUser = createRoute({
+  method: "delete",
+  path: "/users/{id}",
+  tags: ["Users"],
+  summary: "Delete a user (admin)",
+  description: "The user's sessions and tokens end with it. The last active admin cannot be deleted.",
+  security,
+  middleware: [requireAuth, requireAdmin] as const,
+  request: { params: UserIdParamSchema },
+  responses: {
+    200: { description: "Deleted", content: json(MessageSchema) },
+    ...problems(401, 403, 404, 409, 422, 500, 503),
+  },
+});

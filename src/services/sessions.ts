@@ -1,0 +1,161 @@
+import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
+import type { Db } from "../db/client";
+import { passwordResetTokens, refreshTokens, type UserRow, users } from "../db/schema";
+import type { Config } from "../env";
+import { randomToken, sha256Hex } from "../lib/crypto";
+import { ApiError } from "../lib/problem";
+import { signAccessToken } from "../lib/tokens";
+
+/** A refresh token spent this recently may be a client's own retry, not a thief's replay. */
+export const REFRESH_REUSE_GRACE_SECONDS = 10;
+
+type SessionUser = Pick<UserRow, "id" | "role" | "tokenVersion">;
+
+function invalidRefreshToken() {
+  return new ApiError(401, "invalid_refresh_token", "The refresh token is invalid or expired.", {
+    headers: { "WWW-Authenticate": 'Bearer realm="user-management-api", error="invalid_token"' },
+  });
+}
+
+async function tokenResponse(
+  config: Config,
+  user: SessionUser,
+  familyId: string,
+  refreshToken: string,
+) {
+  const access = await signAccessToken(user, config, familyId);
+  return {
+    access_token: access.token,
+    token_type: "Bearer" as const,
+    expires_in: access.expiresIn,
+    refresh_token: refreshToken,
+  };
+}
+
+/** Starts a session: a new refresh token family, and an access token bound to it. */
+export async function startSession(db: Db, config: Config, user: SessionUser) {
+  const refreshToken = randomToken();
+  const familyId = uuidv7();
+  await db.insert(refreshTokens).values({
+    id: uuidv7(),
+    userId: user.id,
+    familyId,
+    tokenVersion: user.tokenVersion,
+    tokenHash: await sha256Hex(refreshToken),
+    expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_TTL * 1000),
+  });
+  return tokenResponse(config, user, familyId, refreshToken);
+}
+
+/**
+ * Spends a refresh token and issues its successor in the same family, in one statement: of two
+ * concurrent uses only one can match `spent_at IS NULL`, so a family never forks.
+ */
+export async function rotateSession(db: Db, config: Config, presented: string) {
+  const presentedHash = await sha256Hex(presented);
+  const next = randomToken();
+  const nextHash = await sha256Hex(next);
+  const rows = await db.execute<{
+    user_id: string;
+    role: "ADMIN" | "USER";
+    token_version: number;
+    family_id: string;
+  }>(sql`
+    with spent as (
+      update ${refreshTokens} rt set spent_at = now()
+      from ${users} u
+      where rt.token_hash = ${presentedHash}
+        and rt.spent_at is null and rt.revoked_at is null and rt.expires_at > now()
+        and u.id = rt.user_id and u.active and u.token_version = rt.token_version
+      returning rt.user_id, rt.family_id, u.role, u.token_version
+    ), successor as (
+      insert into ${refreshTokens} (id, user_id, family_id, token_version, token_hash, expires_at)
+      select ${uuidv7()}::uuid, user_id, family_id, token_version, ${nextHash},
+             now() + make_interval(secs => ${config.REFRESH_TOKEN_TTL})
+      from spent
+    )
+    select user_id, role, token_version, family_id from spent`);
+  const row = rows.rows[0];
+  if (row) {
+    return tokenResponse(
+      config,
+      { id: row.user_id, role: row.role, tokenVersion: Number(row.token_version) },
+      row.family_id,
+      next,
+    );
+  }
+  await revokeOnReplay(db, presentedHash);
+  throw invalidRefreshToken();
+}
+
+/**
+ * A spent token presented again (past the grace window) means two parties hold the family:
+ * end the whole family, so the thief's and the victim's sessions both stop.
+ */
+async function revokeOnReplay(db: Db, tokenHash: string) {
+  await db.execute(sql`
+    update ${refreshTokens} set revoked_at = now()
+    where revoked_at is null and family_id = (
+      select family_id from ${refreshTokens}
+      where token_hash = ${tokenHash}
+        and spent_at < now() - make_interval(secs => ${REFRESH_REUSE_GRACE_SECONDS})
+    )`);
+}
+
+/**
+ * Ends one session: the family of the given refresh token, or the family the access token was
+ * issued for. A refresh token of another user matches nothing.
+ */
+export async function endSession(
+  db: Db,
+  userId: string,
+  session: { refreshToken?: string; familyId?: string },
+) {
+  const family = session.refreshToken
+    ? inArray(
+        refreshTokens.familyId,
+        db
+          .select({ familyId: refreshTokens.familyId })
+          .from(refreshTokens)
+          .where(eq(refreshTokens.tokenHash, await sha256Hex(session.refreshToken))),
+      )
+    : session.familyId
+      ? eq(refreshTokens.familyId, session.familyId)
+      : undefined;
+  if (!family) return;
+  await db
+    .update(refreshTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(family, eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+}
+
+/** Ends every session and access token of the user by moving their token version. */
+export async function endAllSessions(db: Db, userId: string) {
+  await db
+    .update(users)
+    .set({ tokenVersion: sql`${users.tokenVersion} + 1` })
+    .where(eq(users.id, userId));
+}
+
+/** The Cron Trigger's housekeeping: tokens that can never be used again are deleted. */
+export async function deleteDeadTokens(db: Db) {
+  const [refresh, resets] = await db.batch([
+    db
+      .delete(refreshTokens)
+      .where(
+        or(
+          lt(refreshTokens.expiresAt, sql`now()`),
+          // Spent rows stay until they expire, so a replay is recognised for as long as the token
+          // could have been used; revoked families are kept a day for the record.
+          lt(refreshTokens.revokedAt, sql`now() - interval '1 day'`),
+        ),
+      )
+      .returning({ id: refreshTokens.id }),
+    db
+      .delete(passwordResetTokens)
+      .where(lt(passwordResetTokens.expiresAt, sql`now()`))
+      .returning({ userId: passwordResetTokens.userId }),
+  ]);
+  return { refreshTokens: refresh.length, resetTokens: resets.length };
+}

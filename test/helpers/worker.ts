@@ -1,0 +1,85 @@
+// Calls the real Worker (its default export, the same object wrangler deploys) inside workerd,
+// with the test bindings plus a database of this test file's own, so files never see each
+// other's rows. Every request waits for the Worker's waitUntil work (such as sending mail).
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/index";
+
+const database = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+
+export const testEnv: Record<string, unknown> = {
+  ...env,
+  DATABASE_URL: `postgres://test@pglite/${database}`,
+};
+
+export type CallOptions = {
+  method?: string;
+  body?: unknown;
+  /** Sent as is, instead of JSON-encoding `body`. */
+  rawBody?: BodyInit;
+  headers?: Record<string, string>;
+  token?: string;
+  /** Bindings to replace for this one request (for example a broken configuration). */
+  env?: Record<string, unknown>;
+};
+
+export async function call(path: string, options: CallOptions = {}) {
+  const headers = new Headers(options.headers);
+  if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
+  let body: BodyInit | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  }
+  const request = new Request(`http://localhost${path}`, {
+    method: options.method ?? (body === undefined ? "GET" : "POST"),
+    headers,
+    body,
+  });
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    request,
+    options.env ? { ...testEnv, ...options.env } : testEnv,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  const text = await response.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+/** Asserts the RFC 9457 shape every error of the API shares, and returns the body. */
+export function expectProblem(
+  response: Awaited<ReturnType<typeof call>>,
+  status: number,
+  code: string,
+) {
+  const body = response.json;
+  if (
+    response.status !== status ||
+    !response.headers.get("content-type")?.startsWith("application/problem+json") ||
+    body?.status !== status ||
+    body?.code !== code ||
+    typeof body?.title !== "string" ||
+    typeof body?.detail !== "string" ||
+    typeof body?.request_id !== "string"
+  ) {
+    throw new Error(
+      `expected a ${status} ${code} problem, got ${response.status} ${response.headers.get("content-type")}: ${response.text}`,
+    );
+  }
+  return body as {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    code: string;
+    errors?: { path: string; message: string }[];
+    request_id: string;
+  };
+}

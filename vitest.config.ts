@@ -1,0 +1,44 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                DATABASE_URL: "postgres://test@pglite/shared",
+                NEON_FETCH_ENDPOINT: inject("sqlEndpointUrl"),
+                JWT_SECRET: "test-secret-that-is-long-enough-for-hs256-0123456789",
+                SECRET_ADMIN_KEY: "test-admin-key",
+                BCRYPT_COST: "4",
+                MAIL_PROVIDER: "resend",
+                RESEND_API_KEY: "re_test_key",
+                MAIL_API_URL: inject("mailSinkUrl"),
+                MAIL_FROM: "User API <no-reply@example.test>",
+                PASSWORD_RESET_URL: "https://app.example.test/reset-password",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/**/*.test.ts"],
+          globalSetup: ["./test/global-setup.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "scripts",
+          include: ["scripts/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
