@@ -1,0 +1,80 @@
+// Test data through the public API: every test makes its own users with random names, so tests
+// never depend on each other or on order.
+import { expect } from "vitest";
+import { call, testEnv } from "./worker";
+
+export const ADMIN_KEY = "test-admin-key";
+export const PASSWORD = "Violet-Lantern-Orbit-42";
+
+export function uniqueName(prefix = "user") {
+  return `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+}
+
+export type TestUser = {
+  id: string;
+  username: string;
+  email: string;
+  password: string;
+  role: "ADMIN" | "USER";
+  user: Record<string, unknown>;
+};
+
+export type Session = TestUser & { token: string; refreshToken: string };
+
+/** Registers a user (an admin with `admin: true`) and returns what the API answered. */
+export async function registerUser(
+  options: { admin?: boolean; password?: string; email?: string; username?: string } = {},
+): Promise<TestUser> {
+  const username = options.username ?? uniqueName();
+  const email = options.email ?? `${username}@example.test`;
+  const password = options.password ?? PASSWORD;
+  const res = await call("/auth/register", {
+    body: {
+      username,
+      email,
+      first_name: "Test",
+      last_name: "User",
+      password,
+      ...(options.admin ? { secret_admin_key: ADMIN_KEY } : {}),
+    },
+  });
+  expect(res.status, res.text).toBe(201);
+  return {
+    id: res.json.user.id,
+    username,
+    email,
+    password,
+    role: res.json.user.role,
+    user: res.json.user,
+  };
+}
+
+export async function login(email: string, password: string) {
+  const res = await call("/auth/login", { body: { email, password } });
+  expect(res.status, res.text).toBe(200);
+  return { token: res.json.access_token as string, refreshToken: res.json.refresh_token as string };
+}
+
+/** A registered and logged-in user. */
+export async function signUp(options: Parameters<typeof registerUser>[0] = {}): Promise<Session> {
+  const user = await registerUser(options);
+  return { ...user, ...(await login(user.email, user.password)) };
+}
+
+/** Reads what the Worker sent to the mail provider stand-in for one address. */
+export async function mailTo(address: string) {
+  const res = await fetch(`${testEnv.MAIL_API_URL}/messages?to=${encodeURIComponent(address)}`);
+  return (await res.json()) as {
+    authorization?: string;
+    message: { to: string[]; from: string; subject: string; text: string; html: string };
+  }[];
+}
+
+/** The reset token from the newest reset email sent to the address. */
+export async function resetTokenFor(address: string): Promise<string> {
+  const messages = await mailTo(address);
+  const text = messages.at(-1)?.message.text ?? "";
+  const token = /[?&]token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+  if (!token) throw new Error(`no reset link mailed to ${address}`);
+  return token;
+}
