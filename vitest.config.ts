@@ -8,6 +8,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
+            // Tests run the source; wrangler.toml's main is the bundle that deploys ship.
+            main: "./src/index.ts",
             miniflare: {
               bindings: {
                 DATABASE_URL: "postgres://test@pglite/shared",

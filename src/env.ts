@@ -24,9 +24,7 @@ const configSchema = z
     DATABASE_URL: z
       .string({ error: "is required" })
       .regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// connection string"),
-    JWT_SECRET: z
-      .string({ error: "is required" })
-      .min(32, "must be at least 32 characters"),
+    JWT_SECRET: z.string({ error: "is required" }).min(32, "must be at least 32 characters"),
     SECRET_ADMIN_KEY: optionalText,
     // The original project's spelling, kept as a fallback so old deployments keep their key.
     SECRETE_ADMIN_KEY: optionalText,

@@ -49,7 +49,8 @@ export function handleError(error: unknown, c: Context): Response {
     // Database errors are logged by name and Postgres code only: their messages quote the query's
     // parameters (password hashes, token hashes, email addresses).
     const pg = pgErrorOf(error);
-    const quotesQuery = pg !== undefined || (error instanceof Error && error.name === "DrizzleQueryError");
+    const quotesQuery =
+      pg !== undefined || (error instanceof Error && error.name === "DrizzleQueryError");
     console.error(
       JSON.stringify({
         level: "error",

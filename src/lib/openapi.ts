@@ -63,7 +63,13 @@ export function problems<const S extends number>(...statuses: S[]) {
         content: { "application/problem+json": { schema: ProblemSchema } },
       },
     ]),
-  ) as Record<S, { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }>;
+  ) as Record<
+    S,
+    {
+      description: string;
+      content: { "application/problem+json": { schema: typeof ProblemSchema } };
+    }
+  >;
 }
 
 export const MessageSchema = z.object({ message: z.string() }).openapi("Message");

@@ -21,7 +21,9 @@ export function assertAcceptablePassword(
   }
   common ??= new Set(commonPasswords.split("\n"));
   const lowered = password.toLowerCase();
-  const personal = identity.some((part) => part.length >= 3 && lowered.includes(part.toLowerCase()));
+  const personal = identity.some(
+    (part) => part.length >= 3 && lowered.includes(part.toLowerCase()),
+  );
   if (common.has(lowered) || personal) {
     throw new ApiError(422, "weak_password", "The password is too common or too easy to guess.", {
       errors: [

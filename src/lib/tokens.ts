@@ -39,7 +39,10 @@ export async function signAccessToken(
     exp: now + config.ACCESS_TOKEN_TTL,
     jti: uuidv7(),
   };
-  return { token: await sign(claims, config.JWT_SECRET, "HS256"), expiresIn: config.ACCESS_TOKEN_TTL };
+  return {
+    token: await sign(claims, config.JWT_SECRET, "HS256"),
+    expiresIn: config.ACCESS_TOKEN_TTL,
+  };
 }
 
 export function unauthorized(detail: string, error: "invalid_token" | "" = "invalid_token") {

@@ -44,12 +44,7 @@ export const requireAuth = createMiddleware<AuthEnv>(async (c, next) => {
     .from(users)
     .where(eq(users.id, claims.sub))
     .limit(1);
-  if (
-    !found ||
-    !found.sessionLive ||
-    !found.user.active ||
-    found.user.tokenVersion !== claims.ver
-  ) {
+  if (!found?.sessionLive || !found.user.active || found.user.tokenVersion !== claims.ver) {
     throw unauthorized("The access token has been revoked.");
   }
   c.set("user", found.user);

@@ -107,9 +107,7 @@ export async function listUsers(db: Db, filter: UserListFilter) {
   // Past the last page the window count has no row to ride on: count separately.
   const total =
     rows[0]?.total ??
-    (filter.page > 1
-      ? ((await db.select({ n: count() }).from(users).where(where))[0]?.n ?? 0)
-      : 0);
+    (filter.page > 1 ? ((await db.select({ n: count() }).from(users).where(where))[0]?.n ?? 0) : 0);
   return { users: rows.map((r) => r.user), total };
 }
 
@@ -138,15 +136,13 @@ export type UserChanges = Partial<
  * once are serialised, and the second sees that no other admin is left.
  */
 const lockedAdmins = (db: Db) =>
-  db
-    .$with("locked_admins")
-    .as(
-      db
-        .select({ id: users.id })
-        .from(users)
-        .where(and(eq(users.role, "ADMIN"), eq(users.active, true)))
-        .for("update"),
-    );
+  db.$with("locked_admins").as(
+    db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.role, "ADMIN"), eq(users.active, true)))
+      .for("update"),
+  );
 
 /** True where the row is not an active admin, or another active admin remains. */
 function keepsAnAdmin(admins: ReturnType<typeof lockedAdmins>, id: string, after?: SQL) {
@@ -211,7 +207,15 @@ async function explainRefusal(db: Db, id: string, expectedRevision?: number): Pr
   const current = await findUserById(db, id);
   if (!current) return new ApiError(404, "not_found", "No user has that id.");
   if (expectedRevision !== undefined && current.revision !== expectedRevision) {
-    return new ApiError(412, "precondition_failed", "The user changed since that ETag; fetch it again.");
+    return new ApiError(
+      412,
+      "precondition_failed",
+      "The user changed since that ETag; fetch it again.",
+    );
   }
-  return new ApiError(409, "last_admin", "The last active admin cannot be demoted, deactivated or deleted.");
+  return new ApiError(
+    409,
+    "last_admin",
+    "The last active admin cannot be demoted, deactivated or deleted.",
+  );
 }

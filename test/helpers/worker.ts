@@ -52,6 +52,7 @@ export async function call(path: string, options: CallOptions = {}) {
   );
   await waitOnExecutionContext(ctx);
   const text = await response.text();
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies of every shape.
   let json: any;
   try {
     json = text ? JSON.parse(text) : undefined;

@@ -2,8 +2,7 @@ import type { Config } from "../../env";
 
 export type MailMessage = { to: string; subject: string; text: string; html: string };
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 export function passwordResetMessage(
   config: Pick<Config, "PASSWORD_RESET_URL" | "RESET_TOKEN_TTL">,

@@ -19,12 +19,7 @@ import {
   findResetTokenUser,
   spendResetToken,
 } from "../../services/password-resets";
-import {
-  endAllSessions,
-  endSession,
-  rotateSession,
-  startSession,
-} from "../../services/sessions";
+import { endAllSessions, endSession, rotateSession, startSession } from "../../services/sessions";
 import { changePasswordOf, createUser, findUserByEmail } from "../../services/users";
 import { toPublicUser } from "../users/users.schemas";
 import type {
@@ -61,10 +56,14 @@ export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) 
     passwordHash: await hashPassword(body.password, config.BCRYPT_COST),
     role,
   });
-  return c.json({ message: "User registered successfully" as const, user: toPublicUser(user) }, 201, {
-    ...noStore,
-    Location: `/users/${user.id}`,
-  });
+  return c.json(
+    { message: "User registered successfully" as const, user: toPublicUser(user) },
+    201,
+    {
+      ...noStore,
+      Location: `/users/${user.id}`,
+    },
+  );
 };
 
 export const loginHandler: RouteHandler<typeof login, AppEnv> = async (c) => {
@@ -73,7 +72,10 @@ export const loginHandler: RouteHandler<typeof login, AppEnv> = async (c) => {
   await enforceRateLimit(c, "LOGIN_LIMITER", email);
   const user = await findUserByEmail(db, email);
   // Unknown emails pay for one comparison too, so timing does not tell which accounts exist.
-  const matches = await verifyPassword(password, user?.passwordHash ?? decoyHash(config.BCRYPT_COST));
+  const matches = await verifyPassword(
+    password,
+    user?.passwordHash ?? decoyHash(config.BCRYPT_COST),
+  );
   if (!user || !matches || !user.active) {
     throw new ApiError(401, "invalid_credentials", "The email or password is incorrect.", {
       headers: { "WWW-Authenticate": 'Bearer realm="user-management-api"' },
@@ -156,4 +158,3 @@ export const changePasswordHandler: RouteHandler<typeof changePassword, AuthEnv>
   const tokens = await startSession(db, config, changed);
   return c.json({ message: "Password changed successfully" as const, ...tokens }, 200, noStore);
 };
-

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import { MessageSchema, problems } from "../../lib/openapi";
 import { requireAuth } from "../../middleware/auth";
 import {
@@ -32,7 +32,12 @@ export const register = createRoute({
   responses: {
     201: {
       description: "Registered",
-      headers: { Location: { schema: { type: "string", example: "/users/0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70" } }, ...noStore },
+      headers: {
+        Location: {
+          schema: { type: "string", example: "/users/0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70" },
+        },
+        ...noStore,
+      },
       content: json(RegisteredSchema),
     },
     ...problems(400, 403, 409, 413, 415, 422, 429, 500, 503),
@@ -47,7 +52,11 @@ export const login = createRoute({
   description: `Unknown email, wrong password and inactive account give the same 401 in about the same time. ${rateLimited}`,
   request: { body: { required: true, content: json(LoginSchema) } },
   responses: {
-    200: { description: "Logged in; a new session", headers: noStore, content: json(LoginResultSchema) },
+    200: {
+      description: "Logged in; a new session",
+      headers: noStore,
+      content: json(LoginResultSchema),
+    },
     ...problems(400, 401, 413, 415, 422, 429, 500, 503),
   },
 });
@@ -120,7 +129,11 @@ export const changePassword = createRoute({
   middleware: [requireAuth] as const,
   request: { body: { required: true, content: json(ChangePasswordSchema) } },
   responses: {
-    200: { description: "Password changed", headers: noStore, content: json(PasswordChangedSchema) },
+    200: {
+      description: "Password changed",
+      headers: noStore,
+      content: json(PasswordChangedSchema),
+    },
     ...problems(400, 401, 413, 415, 422, 500, 503),
   },
 });

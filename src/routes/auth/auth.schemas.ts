@@ -45,7 +45,10 @@ export const TokensSchema = z
   .object({
     access_token: z.string().openapi({ description: "HS256 JWT, send as `Authorization: Bearer`" }),
     token_type: z.literal("Bearer"),
-    expires_in: z.number().int().openapi({ description: "Seconds until the access token expires", example: 900 }),
+    expires_in: z
+      .number()
+      .int()
+      .openapi({ description: "Seconds until the access token expires", example: 900 }),
     refresh_token: z.string().openapi({
       description: "Opaque, single use: POST /auth/refresh spends it and returns a new one",
     }),
@@ -54,7 +57,9 @@ export const TokensSchema = z
 
 export const LoginResultSchema = TokensSchema.extend({ user: UserSchema }).openapi("LoginResult");
 
-export const RefreshSchema = z.strictObject({ refresh_token: opaqueToken }).openapi("RefreshRequest");
+export const RefreshSchema = z
+  .strictObject({ refresh_token: opaqueToken })
+  .openapi("RefreshRequest");
 
 export const LogoutSchema = z
   .strictObject({ refresh_token: opaqueToken.optional() })
@@ -98,6 +103,5 @@ export const ChangePasswordSchema = z
 export const PasswordChangedSchema = TokensSchema.extend({
   message: z.literal("Password changed successfully"),
 }).openapi("PasswordChanged", {
-  description:
-    "Every other session has ended; the tokens here continue the caller's own session.",
+  description: "Every other session has ended; the tokens here continue the caller's own session.",
 });

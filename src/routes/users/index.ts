@@ -8,7 +8,15 @@ import {
   putUserHandler,
   updateMeHandler,
 } from "./users.handlers";
-import { deleteUser, getMe, getUser, listUsers, patchUser, putUser, updateMe } from "./users.routes";
+import {
+  deleteUser,
+  getMe,
+  getUser,
+  listUsers,
+  patchUser,
+  putUser,
+  updateMe,
+} from "./users.routes";
 
 // /users/me before /users/{id}, so "me" is never read as an id.
 export const usersRouter = createRouter()

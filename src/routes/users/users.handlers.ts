@@ -56,7 +56,8 @@ export const getMeHandler: RouteHandler<typeof getMe, AuthEnv> = (c) =>
 export const getUserHandler: RouteHandler<typeof getUser, AuthEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const caller = c.var.user;
-  if (caller.id === id) return c.json(toPublicUser(caller), 200, { ...personal, ETag: etagOf(caller) });
+  if (caller.id === id)
+    return c.json(toPublicUser(caller), 200, { ...personal, ETag: etagOf(caller) });
   if (caller.role !== "ADMIN") {
     throw new ApiError(403, "forbidden", "You may only read your own user.");
   }
@@ -82,7 +83,8 @@ async function applyUpdate(
 ): Promise<{ user: PublicUser; etag: string }> {
   const caller = c.var.user;
   if (caller.role !== "ADMIN") {
-    if (caller.id !== id) throw new ApiError(403, "forbidden", "You may only update your own user.");
+    if (caller.id !== id)
+      throw new ApiError(403, "forbidden", "You may only update your own user.");
     if (body.role !== undefined || body.active !== undefined) {
       throw new ApiError(403, "forbidden", "Only an admin may change role or active.", {
         errors: [

@@ -117,7 +117,8 @@ export const deleteUser = createRoute({
   path: "/users/{id}",
   tags: ["Users"],
   summary: "Delete a user (admin)",
-  description: "The user's sessions and tokens end with it. The last active admin cannot be deleted.",
+  description:
+    "The user's sessions and tokens end with it. The last active admin cannot be deleted.",
   security,
   middleware: [requireAuth, requireAdmin] as const,
   request: { params: UserIdParamSchema },

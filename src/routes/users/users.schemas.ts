@@ -20,15 +20,11 @@ export const nameSchema = z
   .max(100, "must be at most 100 characters")
   .regex(noControlCharacters, "must not contain control characters");
 
-export const passwordSchema = z
-  .string()
-  .min(8, "must be at least 8 characters")
-  .max(1024)
-  .openapi({
-    description:
-      "At least 8 characters and at most 72 bytes of UTF-8 (longer is 422 password_too_long); common passwords and ones containing the username are refused (422 weak_password).",
-    example: "correct horse battery staple",
-  });
+export const passwordSchema = z.string().min(8, "must be at least 8 characters").max(1024).openapi({
+  description:
+    "At least 8 characters and at most 72 bytes of UTF-8 (longer is 422 password_too_long); common passwords and ones containing the username are refused (422 weak_password).",
+  example: "correct horse battery staple",
+});
 
 export const roleSchema = z.enum(["ADMIN", "USER"]);
 
@@ -64,9 +60,10 @@ export function toPublicUser(row: UserRow): PublicUser {
 }
 
 export const UserIdParamSchema = z.object({
-  id: z
-    .uuid("must be a UUID")
-    .openapi({ param: { name: "id", in: "path" }, example: "0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70" }),
+  id: z.uuid("must be a UUID").openapi({
+    param: { name: "id", in: "path" },
+    example: "0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70",
+  }),
 });
 
 export const UserUpdateSchema = z
@@ -128,7 +125,9 @@ export const ListUsersQuerySchema = z.object({
       description: "Case-insensitive substring of username, email, first or last name",
     }),
   role: roleSchema.optional().openapi({ param: { name: "role", in: "query" } }),
-  active: booleanQuery.optional().openapi({ param: { name: "active", in: "query" }, type: "boolean" }),
+  active: booleanQuery
+    .optional()
+    .openapi({ param: { name: "active", in: "query" }, type: "boolean" }),
   sort: z
     .enum(sortValues)
     .default("created_at")
