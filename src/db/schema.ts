@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   boolean,
   index,
   integer,
@@ -17,6 +18,19 @@ const timestamps = {
   createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 };
+
+/**
+ * The text GET /users?q= searches: the four searchable columns, lowercased, joined by a control
+ * character that no search term may contain (so a match never spans two columns). A trigram index
+ * on exactly this expression serves the search.
+ */
+export const userSearchText = (t: {
+  username: AnyPgColumn;
+  email: AnyPgColumn;
+  firstName: AnyPgColumn;
+  lastName: AnyPgColumn;
+}) =>
+  sql`(lower(${t.username}) || chr(31) || lower(${t.email}) || chr(31) || lower(${t.firstName}) || chr(31) || lower(${t.lastName}))`;
 
 export const users = pgTable(
   "users",
@@ -41,6 +55,7 @@ export const users = pgTable(
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
     index("users_created_at_idx").on(t.createdAt, t.id),
     index("users_role_active_idx").on(t.role, t.active),
+    index("users_search_trgm_idx").using("gin", sql`${userSearchText(t)} gin_trgm_ops`),
   ],
 );
 

@@ -3,6 +3,10 @@ import { v7 as uuidv7 } from "uuid";
 import type { Config } from "../env";
 import { ApiError } from "./problem";
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (value: unknown): value is string =>
+  typeof value === "string" && uuidPattern.test(value);
+
 export const TOKEN_ISSUER = "user-management-api";
 export const TOKEN_AUDIENCE = "user-management-api";
 
@@ -71,7 +75,8 @@ export async function verifyAccessToken(token: string, secret: string): Promise<
   }
   const claims = payload as Partial<AccessClaims>;
   if (
-    typeof claims.sub !== "string" ||
+    !isUuid(claims.sub) ||
+    (claims.sid !== undefined && !isUuid(claims.sid)) ||
     typeof claims.exp !== "number" ||
     typeof claims.iat !== "number" ||
     typeof claims.ver !== "number" ||

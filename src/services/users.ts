@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, ilike, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
-import { type UserRow, users } from "../db/schema";
+import { type UserRow, userSearchText, users } from "../db/schema";
 import { pgErrorOf } from "../lib/errors";
 import { ApiError } from "../lib/problem";
 
@@ -79,13 +79,7 @@ export async function listUsers(db: Db, filter: UserListFilter) {
   const conditions: SQL[] = [];
   if (filter.q) {
     const pattern = `%${filter.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    const match = or(
-      ilike(users.username, pattern),
-      ilike(users.email, pattern),
-      ilike(users.firstName, pattern),
-      ilike(users.lastName, pattern),
-    );
-    if (match) conditions.push(match);
+    conditions.push(sql`${userSearchText(users)} like lower(${pattern})`);
   }
   if (filter.role) conditions.push(eq(users.role, filter.role));
   if (filter.active !== undefined) conditions.push(eq(users.active, filter.active));

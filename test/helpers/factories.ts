@@ -78,3 +78,16 @@ export async function resetTokenFor(address: string): Promise<string> {
   if (!token) throw new Error(`no reset link mailed to ${address}`);
   return token;
 }
+
+/**
+ * Runs SQL on this test file's own database through the Worker's driver and endpoint, for what
+ * the API rightly offers no way to do: ageing tokens past their windows, counting stored rows.
+ */
+export async function db<Row = Record<string, unknown>>(
+  text: string,
+  params: unknown[] = [],
+): Promise<Row[]> {
+  const { neon, neonConfig } = await import("@neondatabase/serverless");
+  neonConfig.fetchEndpoint = testEnv.NEON_FETCH_ENDPOINT as string;
+  return (await neon(testEnv.DATABASE_URL as string).query(text, params)) as Row[];
+}

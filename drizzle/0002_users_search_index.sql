@@ -1,0 +1,1 @@
+CREATE INDEX "users_search_trgm_idx" ON "users" USING gin ((lower("username") || chr(31) || lower("email") || chr(31) || lower("first_name") || chr(31) || lower("last_name")) gin_trgm_ops);

@@ -1,0 +1,410 @@
+import { describe, expect, it, vi } from "vitest";
+import {
+  db,
+  login,
+  mailTo,
+  PASSWORD,
+  registerUser,
+  resetTokenFor,
+  signUp,
+  uniqueName,
+} from "./helpers/factories";
+import { call, expectProblem, testEnv } from "./helpers/worker";
+
+type Response = Awaited<ReturnType<typeof call>>;
+
+const FORGOT_MESSAGE = "If an account exists for that email, a password reset email has been sent.";
+const RESET_LINK = "https://app.example.test/reset-password?token=";
+const NEW_PASSWORD = "Copper-Meadow-Signal-17";
+
+function forgot(email: string, env?: Record<string, unknown>) {
+  return call("/auth/forgot-password", { body: { email }, env });
+}
+
+function reset(body: Record<string, unknown>) {
+  return call("/auth/reset-password", { body });
+}
+
+/** Asks for a reset email and returns the token it carries, with the 202 answer. */
+async function mailedToken(email: string): Promise<{ token: string; accepted: Response }> {
+  const accepted = await forgot(email);
+  expect(accepted.status, accepted.text).toBe(202);
+  return { token: await resetTokenFor(email), accepted };
+}
+
+async function setActive(userId: string, active: boolean) {
+  const admin = await signUp({ admin: true });
+  const res = await call(`/users/${userId}`, {
+    method: "PATCH",
+    body: { active },
+    token: admin.token,
+  });
+  expect(res.status, res.text).toBe(200);
+}
+
+function expectInvalidToken(res: Response) {
+  expectProblem(res, 400, "invalid_or_expired_token");
+}
+
+/** Records what the Worker writes to its log (it runs in this isolate) until `restore`. */
+function captureLogs() {
+  const lines: string[] = [];
+  const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      lines.push(
+        args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" "),
+      );
+    }),
+  );
+  const restore = () => {
+    for (const spy of spies) spy.mockRestore();
+  };
+  return { lines, restore };
+}
+
+async function expectLoginRefused(email: string, password: string) {
+  const res = await call("/auth/login", { body: { email, password } });
+  expectProblem(res, 401, "invalid_credentials");
+}
+
+describe("POST /auth/forgot-password", () => {
+  it("POST /auth/forgot-password answers existing, unknown and deactivated emails with the same 202", async () => {
+    const existing = await registerUser();
+    const deactivated = await registerUser();
+    await setActive(deactivated.id, false);
+    const unknown = `${uniqueName("nobody")}@example.test`;
+    const answers = [
+      await forgot(existing.email),
+      await forgot(unknown),
+      await forgot(deactivated.email),
+    ];
+    for (const res of answers) {
+      expect(res.status, res.text).toBe(202);
+      expect(res.json).toEqual({ message: FORGOT_MESSAGE });
+      expect(res.headers.get("content-type")).toContain("application/json");
+    }
+    expect(new Set(answers.map((res) => res.text)).size).toBe(1);
+    expect(await mailTo(existing.email)).toHaveLength(1);
+    expect(await mailTo(unknown)).toHaveLength(0);
+    expect(await mailTo(deactivated.email)).toHaveLength(0);
+  });
+
+  it("POST /auth/forgot-password mails a reset link through the provider's HTTP API", async () => {
+    const user = await registerUser();
+    const { token, accepted } = await mailedToken(user.email);
+    const mails = await mailTo(user.email);
+    expect(mails).toHaveLength(1);
+    const [mail] = mails;
+    expect(mail?.authorization).toBe("Bearer re_test_key");
+    expect(mail?.message.to).toEqual([user.email]);
+    expect(mail?.message.from).toBe(testEnv.MAIL_FROM);
+    expect(mail?.message.subject).toBe("Reset your password");
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(mail?.message.text).toContain(`${RESET_LINK}${token}`);
+    expect(mail?.message.html).toContain(`${RESET_LINK}${token}`);
+    expect(accepted.text).not.toContain(token);
+    const self = await call("/users/me", { token: (await login(user.email, PASSWORD)).token });
+    expect(self.text).not.toContain(token);
+  });
+
+  it("POST /auth/forgot-password matches the email case-insensitively and mails the stored address", async () => {
+    const user = await registerUser({ email: `${uniqueName("Mixed")}@Example.test` });
+    const res = await forgot(user.email.toUpperCase());
+    expect(res.status, res.text).toBe(202);
+    const mails = await mailTo(user.email);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]?.message.to).toEqual([user.email]);
+  });
+
+  it("POST /auth/forgot-password with MAIL_PROVIDER log sends nothing and answers the same 202", async () => {
+    const user = await registerUser();
+    const res = await forgot(user.email, { MAIL_PROVIDER: "log" });
+    expect(res.status, res.text).toBe(202);
+    expect(res.json).toEqual({ message: FORGOT_MESSAGE });
+    expect(await mailTo(user.email)).toHaveLength(0);
+  });
+
+  it("POST /auth/forgot-password still answers 202 when the mail provider fails", async () => {
+    const user = await registerUser({ email: `${uniqueName("boom")}@fail.test` });
+    const res = await forgot(user.email);
+    expect(res.status, res.text).toBe(202);
+    expect(res.json).toEqual({ message: FORGOT_MESSAGE });
+    expect(await mailTo(user.email)).toHaveLength(0);
+    // The Worker survives and keeps serving, mail included.
+    expect((await call("/health")).status).toBe(200);
+    const other = await registerUser();
+    await mailedToken(other.email);
+    await login(user.email, PASSWORD);
+  });
+
+  it("POST /auth/forgot-password logs a failing provider without the token or the link", async () => {
+    const user = await registerUser({ email: `${uniqueName("logged")}@fail.test` });
+    const logs = captureLogs();
+    try {
+      const res = await forgot(user.email);
+      expect(res.status, res.text).toBe(202);
+    } finally {
+      logs.restore();
+    }
+    expect(logs.lines.some((line) => line.includes("mail_failed"))).toBe(true);
+    for (const line of logs.lines) {
+      expect(line).not.toContain("token=");
+      expect(line).not.toContain(RESET_LINK);
+    }
+  });
+
+  it("POST /auth/forgot-password and reset-password never write the token to the log", async () => {
+    const user = await registerUser();
+    const logs = captureLogs();
+    let token = "";
+    try {
+      token = (await mailedToken(user.email)).token;
+      expectProblem(
+        await reset({ reset_token: token, new_password: "password123" }),
+        422,
+        "weak_password",
+      );
+      expect((await reset({ reset_token: token, new_password: NEW_PASSWORD })).status).toBe(200);
+      expectInvalidToken(await reset({ reset_token: token, new_password: NEW_PASSWORD }));
+    } finally {
+      logs.restore();
+    }
+    expect(token).not.toBe("");
+    for (const line of logs.lines) expect(line).not.toContain(token);
+  });
+
+  it("POST /auth/forgot-password still answers 202 when the mail provider is unreachable", async () => {
+    const user = await registerUser();
+    const res = await forgot(user.email, { MAIL_API_URL: "http://127.0.0.1:9" });
+    expect(res.status, res.text).toBe(202);
+    expect(res.json).toEqual({ message: FORGOT_MESSAGE });
+    expect(await mailTo(user.email)).toHaveLength(0);
+    await mailedToken(user.email);
+  });
+
+  it.each([
+    ["an unknown field", { email: "someone@example.test", user_id: "1" }, "user_id"],
+    ["an invalid email", { email: "not-an-email" }, "email"],
+    ["a missing email", {}, "email"],
+    ["a number for email", { email: 12 }, "email"],
+    ["a NUL byte in the email", { email: "a\u0000b@example.test" }, "email"],
+  ])("POST /auth/forgot-password refuses %s with 422", async (_label, body, field) => {
+    const res = await call("/auth/forgot-password", { body });
+    const problem = expectProblem(res, 422, "validation_failed");
+    expect(problem.errors?.map((e) => e.path)).toContain(field);
+  });
+});
+
+describe("POST /auth/reset-password", () => {
+  it("POST /auth/reset-password sets the new password once, then answers 400", async () => {
+    const user = await registerUser();
+    const { token } = await mailedToken(user.email);
+    const res = await reset({ reset_token: token, new_password: NEW_PASSWORD });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toEqual({ message: "Password reset successfully" });
+    expect(res.text).not.toContain(token);
+    const again = await reset({ reset_token: token, new_password: "Another-Fresh-Secret-58" });
+    expectInvalidToken(again);
+    expect(again.text).not.toContain(token);
+    await expectLoginRefused(user.email, PASSWORD);
+    await expectLoginRefused(user.email, "Another-Fresh-Secret-58");
+    await login(user.email, NEW_PASSWORD);
+  });
+
+  it("POST /auth/reset-password ends every access token and refresh token of the user", async () => {
+    const user = await registerUser();
+    const sessions = [await login(user.email, PASSWORD), await login(user.email, PASSWORD)];
+    for (const session of sessions) {
+      expect((await call("/users/me", { token: session.token })).status).toBe(200);
+    }
+    const { token } = await mailedToken(user.email);
+    const res = await reset({ reset_token: token, new_password: NEW_PASSWORD });
+    expect(res.status, res.text).toBe(200);
+    for (const session of sessions) {
+      const me = await call("/users/me", { token: session.token });
+      expectProblem(me, 401, "invalid_token");
+      const refreshed = await call("/auth/refresh", {
+        body: { refresh_token: session.refreshToken },
+      });
+      expectProblem(refreshed, 401, "invalid_refresh_token");
+    }
+    const fresh = await login(user.email, NEW_PASSWORD);
+    expect((await call("/users/me", { token: fresh.token })).status).toBe(200);
+  });
+
+  it("POST /auth/reset-password refuses a token replaced by a newer forgot-password", async () => {
+    const user = await registerUser();
+    const first = (await mailedToken(user.email)).token;
+    const second = (await mailedToken(user.email)).token;
+    expect(second).not.toBe(first);
+    expectInvalidToken(await reset({ reset_token: first, new_password: NEW_PASSWORD }));
+    const res = await reset({ reset_token: second, new_password: NEW_PASSWORD });
+    expect(res.status, res.text).toBe(200);
+    await login(user.email, NEW_PASSWORD);
+  });
+
+  it("POST /auth/reset-password refuses an expired token with 400", async () => {
+    const user = await registerUser();
+    const { token } = await mailedToken(user.email);
+    const aged = await db(
+      "update password_reset_tokens set expires_at = now() - interval '1 second' where user_id = $1 returning user_id",
+      [user.id],
+    );
+    expect(aged).toHaveLength(1);
+    expectInvalidToken(await reset({ reset_token: token, new_password: NEW_PASSWORD }));
+    await login(user.email, PASSWORD);
+    await expectLoginRefused(user.email, NEW_PASSWORD);
+  });
+
+  it("POST /auth/reset-password issues tokens that live RESET_TOKEN_TTL seconds", async () => {
+    const user = await registerUser();
+    const secondsLeft = async () => {
+      const [row] = await db<{ seconds: string }>(
+        "select extract(epoch from expires_at - now())::int as seconds from password_reset_tokens where user_id = $1",
+        [user.id],
+      );
+      return Number(row?.seconds);
+    };
+    await mailedToken(user.email);
+    // The default is 15 minutes.
+    expect(await secondsLeft()).toBeGreaterThan(60);
+    expect(await secondsLeft()).toBeLessThanOrEqual(900);
+    const accepted = await forgot(user.email, { RESET_TOKEN_TTL: "60" });
+    expect(accepted.status, accepted.text).toBe(202);
+    expect(await secondsLeft()).toBeGreaterThan(0);
+    expect(await secondsLeft()).toBeLessThanOrEqual(60);
+    const res = await reset({
+      reset_token: await resetTokenFor(user.email),
+      new_password: NEW_PASSWORD,
+    });
+    expect(res.status, res.text).toBe(200);
+  });
+
+  it("POST /auth/reset-password refuses an email that is not the token's user, and accepts it in any case", async () => {
+    const user = await registerUser({ email: `${uniqueName("Owner")}@Example.test` });
+    const other = await registerUser();
+    const { token } = await mailedToken(user.email);
+    const wrong = await reset({
+      reset_token: token,
+      new_password: NEW_PASSWORD,
+      email: other.email,
+    });
+    expectInvalidToken(wrong);
+    await login(other.email, PASSWORD);
+    await login(user.email, PASSWORD);
+    const res = await reset({
+      reset_token: token,
+      new_password: NEW_PASSWORD,
+      email: user.email.toLowerCase(),
+    });
+    expect(res.status, res.text).toBe(200);
+    await login(user.email, NEW_PASSWORD);
+  });
+
+  it("POST /auth/reset-password refuses bad new passwords with 422 without spending the token", async () => {
+    const user = await registerUser();
+    const { token } = await mailedToken(user.email);
+    const refusals: [string, string][] = [
+      ["password123", "weak_password"],
+      [`Xy9-${user.username}`, "weak_password"],
+      ["é".repeat(40), "password_too_long"],
+      ["Sh0rt!", "validation_failed"],
+    ];
+    for (const [password, code] of refusals) {
+      const res = await reset({ reset_token: token, new_password: password });
+      const problem = expectProblem(res, 422, code);
+      expect(problem.errors?.map((e) => e.path)).toContain("new_password");
+    }
+    await login(user.email, PASSWORD);
+    const res = await reset({ reset_token: token, new_password: NEW_PASSWORD });
+    expect(res.status, res.text).toBe(200);
+    await login(user.email, NEW_PASSWORD);
+  });
+
+  it("POST /auth/reset-password lets only one of five concurrent submissions of a token succeed", async () => {
+    const user = await registerUser();
+    const { token } = await mailedToken(user.email);
+    const passwords = Array.from({ length: 5 }, (_, i) => `Parallel-Lantern-${i}-${i * 7 + 11}`);
+    const results = await Promise.all(
+      passwords.map((new_password) => reset({ reset_token: token, new_password })),
+    );
+    const winners = results.flatMap((res, i) => (res.status === 200 ? [passwords[i] ?? ""] : []));
+    expect(winners).toHaveLength(1);
+    for (const res of results.filter((r) => r.status !== 200)) expectInvalidToken(res);
+    await login(user.email, winners[0] ?? "");
+    for (const password of passwords.filter((p) => p !== winners[0])) {
+      await expectLoginRefused(user.email, password);
+    }
+  });
+
+  it("POST /auth/reset-password refuses the token of a user deactivated after it was mailed", async () => {
+    const user = await registerUser();
+    const { token } = await mailedToken(user.email);
+    await setActive(user.id, false);
+    expectInvalidToken(await reset({ reset_token: token, new_password: NEW_PASSWORD }));
+    await setActive(user.id, true);
+    await login(user.email, PASSWORD);
+  });
+
+  it("POST /auth/reset-password refuses the token of a deleted user with 400", async () => {
+    const user = await registerUser();
+    const { token } = await mailedToken(user.email);
+    const admin = await signUp({ admin: true });
+    const deleted = await call(`/users/${user.id}`, { method: "DELETE", token: admin.token });
+    expect(deleted.status, deleted.text).toBe(200);
+    expectInvalidToken(await reset({ reset_token: token, new_password: NEW_PASSWORD }));
+  });
+
+  it("POST /auth/reset-password refuses unknown fields with 422 without spending the token", async () => {
+    const user = await registerUser();
+    const { token } = await mailedToken(user.email);
+    const res = await reset({ reset_token: token, new_password: NEW_PASSWORD, user_id: user.id });
+    const problem = expectProblem(res, 422, "validation_failed");
+    expect(problem.errors?.map((e) => e.path)).toContain("user_id");
+    await login(user.email, PASSWORD);
+    expect((await reset({ reset_token: token, new_password: NEW_PASSWORD })).status).toBe(200);
+  });
+
+  it.each([
+    ["a token that was never issued", "A".repeat(43)],
+    ["a 513-character token", "x".repeat(513)],
+    ["a 10,000-character token", "x".repeat(10_000)],
+    ["a token with a NUL byte", "abc\u0000def"],
+    ["a unicode token", "ключ-🚀-トークン"],
+    ["an SQL fragment", "' or '1'='1"],
+    ["an empty token", ""],
+    ["a number", 12345],
+    ["null", null],
+  ])(
+    "POST /auth/reset-password answers %s with 400 or 422, never 500",
+    async (_label, resetToken) => {
+      const res = await reset({ reset_token: resetToken, new_password: NEW_PASSWORD });
+      expect([400, 422], res.text).toContain(res.status);
+      expectProblem(
+        res,
+        res.status,
+        res.status === 400 ? "invalid_or_expired_token" : "validation_failed",
+      );
+    },
+  );
+
+  it("POST /auth/reset-password from one IP is 429 after 10 attempts in a minute", async () => {
+    const [a, b] = crypto.getRandomValues(new Uint8Array(2));
+    const ip = `192.168.${a}.${b}`;
+    const windowOf = () => Math.floor(Date.now() / 60_000);
+    const started = windowOf();
+    const attempt = () =>
+      call("/auth/reset-password", {
+        body: { reset_token: "B".repeat(43), new_password: NEW_PASSWORD },
+        headers: { "CF-Connecting-IP": ip },
+      });
+    for (let i = 0; i < 10; i++) expectInvalidToken(await attempt());
+    let res = await attempt();
+    // The limiter's windows follow the wall clock; only a rollover mid-test may delay the refusal.
+    for (let i = 0; i < 10 && res.status !== 429 && windowOf() !== started; i++) {
+      res = await attempt();
+    }
+    expectProblem(res, 429, "rate_limited");
+    expect(res.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
+  });
+});
