@@ -5,15 +5,19 @@ import { ApiError } from "./problem";
 export const etagOf = (user: Pick<UserRow, "revision">) => `"${user.revision}"`;
 
 /**
- * The revision an If-Match header demands, or undefined when it demands none (absent or `*`).
- * A tag this API never issued cannot match: 412 at once.
+ * The revisions an If-Match header accepts (RFC 9110: any listed tag may match), or undefined
+ * when it demands none (absent or `*`). Tags this API never issues (weak or foreign ones) cannot
+ * match; a header with none of ours is a 412 at once.
  */
-export function expectedRevision(ifMatch: string | undefined): number | undefined {
+export function acceptedRevisions(ifMatch: string | undefined): number[] | undefined {
   if (ifMatch === undefined || ifMatch.trim() === "*") return undefined;
-  const tags = ifMatch.split(",").map((tag) => /^\s*"(\d{1,9})"\s*$/.exec(tag)?.[1]);
-  const [first, ...rest] = tags;
-  if (first === undefined || rest.length > 0) {
+  const revisions = ifMatch
+    .split(",")
+    .map((tag) => /^\s*"(\d{1,9})"\s*$/.exec(tag)?.[1])
+    .filter((revision) => revision !== undefined)
+    .map(Number);
+  if (revisions.length === 0) {
     throw new ApiError(412, "precondition_failed", "If-Match does not match the current ETag.");
   }
-  return Number(first);
+  return revisions;
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { type UserRow, userSearchText, users } from "../db/schema";
@@ -153,7 +153,7 @@ export async function updateUser(
   db: Db,
   id: string,
   changes: UserChanges,
-  expectedRevision?: number,
+  acceptedRevisions?: number[],
 ): Promise<UserRow> {
   const admins = lockedAdmins(db);
   const newRole = changes.role === undefined ? sql`${users.role}` : sql`${changes.role}::user_role`;
@@ -161,7 +161,7 @@ export async function updateUser(
     changes.active === undefined ? sql`${users.active}` : sql`${changes.active}::boolean`;
   const endsSessions = sql`(${newRole} <> ${users.role} or ${newActive} <> ${users.active})`;
   const conditions = [eq(users.id, id)];
-  if (expectedRevision !== undefined) conditions.push(eq(users.revision, expectedRevision));
+  if (acceptedRevisions) conditions.push(inArray(users.revision, acceptedRevisions));
   const touchesAdmin = changes.role !== undefined || changes.active !== undefined;
   if (touchesAdmin) {
     conditions.push(keepsAnAdmin(admins, id, sql`${newRole} = 'ADMIN' and ${newActive}`));
@@ -183,7 +183,7 @@ export async function updateUser(
     rethrowConflict(error);
   }
   if (row) return row;
-  throw await explainRefusal(db, id, expectedRevision);
+  throw await explainRefusal(db, id, acceptedRevisions);
 }
 
 /** Deletes the user (sessions and reset tokens go with the row), unless it is the last admin. */
@@ -197,10 +197,10 @@ export async function deleteUser(db: Db, id: string): Promise<void> {
   if (!row) throw await explainRefusal(db, id);
 }
 
-async function explainRefusal(db: Db, id: string, expectedRevision?: number): Promise<ApiError> {
+async function explainRefusal(db: Db, id: string, acceptedRevisions?: number[]): Promise<ApiError> {
   const current = await findUserById(db, id);
   if (!current) return new ApiError(404, "not_found", "No user has that id.");
-  if (expectedRevision !== undefined && current.revision !== expectedRevision) {
+  if (acceptedRevisions && !acceptedRevisions.includes(current.revision)) {
     return new ApiError(
       412,
       "precondition_failed",

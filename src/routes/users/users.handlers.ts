@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { etagOf, expectedRevision } from "../../lib/etag";
+import { acceptedRevisions, etagOf } from "../../lib/etag";
 import { ApiError } from "../../lib/problem";
 import type { AuthEnv } from "../../middleware/auth";
 import { deleteUser, findUserById, listUsers, updateUser } from "../../services/users";
@@ -94,7 +94,7 @@ async function applyUpdate(
       });
     }
   }
-  const revision = expectedRevision(ifMatch);
+  const revisions = acceptedRevisions(ifMatch);
   const row = await updateUser(
     c.var.db,
     id,
@@ -106,7 +106,7 @@ async function applyUpdate(
       role: body.role,
       active: body.active,
     },
-    revision,
+    revisions,
   );
   return { user: toPublicUser(row), etag: etagOf(row) };
 }

@@ -60,10 +60,14 @@ export function toPublicUser(row: UserRow): PublicUser {
 }
 
 export const UserIdParamSchema = z.object({
-  id: z.uuid("must be a UUID").openapi({
-    param: { name: "id", in: "path" },
-    example: "0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70",
-  }),
+  // Ids are compared as strings: accept any case, as a UUID is case-insensitive.
+  id: z
+    .uuid("must be a UUID")
+    .toLowerCase()
+    .openapi({
+      param: { name: "id", in: "path" },
+      example: "0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70",
+    }),
 });
 
 export const UserUpdateSchema = z
