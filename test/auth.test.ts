@@ -6,24 +6,15 @@ import {
   login,
   PASSWORD,
   registerUser,
+  setActive,
   signUp,
+  USER_KEYS,
   uniqueName,
 } from "./helpers/factories";
 import { call, expectProblem, testEnv } from "./helpers/worker";
 
 type Response = Awaited<ReturnType<typeof call>>;
 
-const USER_KEYS = [
-  "active",
-  "created_at",
-  "email",
-  "first_name",
-  "id",
-  "last_name",
-  "role",
-  "updated_at",
-  "username",
-].sort();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const ISSUER = "user-management-api";
@@ -90,16 +81,6 @@ function me(authorization: string) {
 function expectBearerChallenge(res: Response) {
   expect(res.status, res.text).toBe(401);
   expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
-}
-
-async function setActive(userId: string, active: boolean) {
-  const admin = await signUp({ admin: true });
-  const res = await call(`/users/${userId}`, {
-    method: "PATCH",
-    body: { active },
-    token: admin.token,
-  });
-  expect(res.status, res.text).toBe(200);
 }
 
 function withoutRequestId(body: Record<string, unknown>) {

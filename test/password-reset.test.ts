@@ -6,6 +6,7 @@ import {
   PASSWORD,
   registerUser,
   resetTokenFor,
+  setActive,
   signUp,
   uniqueName,
 } from "./helpers/factories";
@@ -30,16 +31,6 @@ async function mailedToken(email: string): Promise<{ token: string; accepted: Re
   const accepted = await forgot(email);
   expect(accepted.status, accepted.text).toBe(202);
   return { token: await resetTokenFor(email), accepted };
-}
-
-async function setActive(userId: string, active: boolean) {
-  const admin = await signUp({ admin: true });
-  const res = await call(`/users/${userId}`, {
-    method: "PATCH",
-    body: { active },
-    token: admin.token,
-  });
-  expect(res.status, res.text).toBe(200);
 }
 
 function expectInvalidToken(res: Response) {

@@ -1,18 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { login, registerUser, type Session, signUp, uniqueName } from "./helpers/factories";
+import {
+  login,
+  registerUser,
+  type Session,
+  signUp,
+  USER_KEYS,
+  uniqueName,
+} from "./helpers/factories";
 import { call, expectProblem } from "./helpers/worker";
-
-const USER_KEYS = [
-  "active",
-  "created_at",
-  "email",
-  "first_name",
-  "id",
-  "last_name",
-  "role",
-  "updated_at",
-  "username",
-];
 
 type Fields = { username: string; email?: string; first_name?: string; last_name?: string };
 

@@ -3,6 +3,19 @@
 import { expect } from "vitest";
 import { call, testEnv } from "./worker";
 
+/** Exactly the fields a user has in any response: nothing secret may ever join them. */
+export const USER_KEYS = [
+  "active",
+  "created_at",
+  "email",
+  "first_name",
+  "id",
+  "last_name",
+  "role",
+  "updated_at",
+  "username",
+];
+
 export const ADMIN_KEY = "test-admin-key";
 export const PASSWORD = "Violet-Lantern-Orbit-42";
 
@@ -90,4 +103,15 @@ export async function db<Row = Record<string, unknown>>(
   const { neon, neonConfig } = await import("@neondatabase/serverless");
   neonConfig.fetchEndpoint = testEnv.NEON_FETCH_ENDPOINT as string;
   return (await neon(testEnv.DATABASE_URL as string).query(text, params)) as Row[];
+}
+
+/** Activates or deactivates a user through the API, as a fresh admin. */
+export async function setActive(userId: string, active: boolean) {
+  const admin = await signUp({ admin: true });
+  const res = await call(`/users/${userId}`, {
+    method: "PATCH",
+    body: { active },
+    token: admin.token,
+  });
+  expect(res.status, res.text).toBe(200);
 }
