@@ -1,0 +1,55 @@
+// autocannon ships no types, and @types/autocannon describes an older major version: this is the
+// part of autocannon 9's programmatic API that scripts/bench.ts uses, checked against its README
+// and lib/aggregateResult.js.
+declare module "autocannon" {
+  import type { EventEmitter } from "node:events";
+
+  export type Options = {
+    url: string;
+    connections?: number;
+    /** seconds; ignored when `amount` is given */
+    duration?: number;
+    /** the number of requests to make (spread over the connections) */
+    amount?: number;
+    method?: "GET" | "POST";
+    headers?: Record<string, string>;
+    body?: string;
+  };
+
+  export type Histogram = {
+    average: number;
+    min: number;
+    max: number;
+    p50: number;
+    p99: number;
+  };
+
+  export type Result = {
+    /** seconds, to 10 ms */
+    duration: number;
+    /** connection errors, timeouts included */
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    statusCodeStats: Record<string, { count: number }>;
+    latency: Histogram;
+    /** `total` is the number of completed requests, `sent` includes those in flight at the end */
+    requests: Histogram & { total: number; sent: number };
+  };
+
+  export type Instance = EventEmitter &
+    PromiseLike<Result> & {
+      stop(): void;
+      on(
+        event: "response",
+        listener: (
+          client: unknown,
+          statusCode: number,
+          bytes: number,
+          milliseconds: number,
+        ) => void,
+      ): Instance;
+    };
+
+  export default function autocannon(options: Options): Instance;
+}
