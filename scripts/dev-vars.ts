@@ -1,5 +1,6 @@
 // Small helpers shared by the dev scripts: the local .dev.vars file and printable database URLs.
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { parseEnv } from "node:util";
 
@@ -26,6 +27,7 @@ export function randomSecret(): string {
  * Returns whether it created the file.
  */
 export async function ensureDevVars(file: string, exampleFile: string): Promise<boolean> {
+  if (existsSync(file)) return false;
   const example = await readFile(exampleFile, "utf8");
   const text = example.replace(/^JWT_SECRET=.*$/m, `JWT_SECRET=${randomSecret()}`);
   try {
@@ -64,7 +66,12 @@ export function databaseTargetOf(databaseUrl: string): DatabaseTarget {
     throw new Error("DATABASE_URL is not a valid URL");
   }
   const host = url.hostname.toLowerCase();
-  const name = decodeURIComponent(url.pathname.replace(/^\//, ""));
+  let name = url.pathname.replace(/^\//, "");
+  try {
+    name = decodeURIComponent(name);
+  } catch {
+    // Keep it encoded; the SQL endpoint rejects the name with a clear message.
+  }
   if (host === "pglite") return { kind: "pglite", name };
   if (host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host === "::1") {
     return { kind: "local-postgres", name };

@@ -1,0 +1,202 @@
+// `npm run dev`: the Worker under `wrangler dev`, with its database. DATABASE_URL in .dev.vars
+// picks the database by its host: `pglite` (embedded, kept in .data/pglite), `localhost` /
+// `127.0.0.1` / `::1` (a local PostgreSQL server), anything else (Neon, used directly). For the
+// first two the local SQL endpoint stands in for Neon's HTTP endpoint and the Worker gets its
+// URL as NEON_FETCH_ENDPOINT. Extra arguments are passed on to `wrangler dev`.
+import { type ChildProcess, spawn } from "node:child_process";
+import { relative, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { databaseTargetOf, ensureDevVars, readDevVars, redactUrl } from "./dev-vars.ts";
+import { type SqlEndpoint, startSqlEndpoint } from "./sql-endpoint.ts";
+
+const root = resolve(import.meta.dirname, "..");
+const devVarsFile = resolve(root, ".dev.vars");
+const pgliteDataDir = resolve(root, ".data/pglite");
+const wranglerBin = resolve(root, "node_modules/wrangler/bin/wrangler.js");
+
+let endpoint: SqlEndpoint | undefined;
+let wrangler: ChildProcess | undefined;
+let wranglerExit: Promise<void> | undefined;
+let stopping = false;
+// Windows has no process groups to signal.
+const useProcessGroup = process.platform !== "win32";
+
+async function main(): Promise<void> {
+  if (await ensureDevVars(devVarsFile, resolve(root, ".dev.vars.example"))) {
+    console.log("Created .dev.vars from .dev.vars.example, with a fresh random JWT_SECRET.");
+  }
+  const vars = await readDevVars(devVarsFile);
+  const databaseUrl = vars.DATABASE_URL;
+  if (!databaseUrl) throw new Error(".dev.vars has no DATABASE_URL; see .dev.vars.example");
+  const target = databaseTargetOf(databaseUrl);
+
+  let database: string;
+  if (target.kind === "remote") {
+    database = `${redactUrl(databaseUrl)} (remote, used directly)`;
+    console.log(
+      "DATABASE_URL is a remote database: `npm run dev` does not migrate it; run `npm run db:migrate`.",
+    );
+  } else {
+    endpoint = await startSqlEndpoint({
+      backend:
+        target.kind === "pglite"
+          ? { kind: "pglite", dataDir: pgliteDataDir }
+          : { kind: "pg", url: databaseUrl },
+      migrationsFolder: resolve(root, "drizzle"),
+      port: sqlEndpointPort(),
+      log: (line) => console.log(line),
+    });
+    await applyMigrations(endpoint.url, databaseUrl);
+    console.log(`Migrations applied to database "${target.name}".`);
+    database =
+      target.kind === "pglite"
+        ? `embedded PGlite, ${relative(root, resolve(pgliteDataDir, target.name))}`
+        : `PostgreSQL ${redactUrl(databaseUrl)}`;
+    database += ` (through the local SQL endpoint ${endpoint.url})`;
+  }
+
+  const port = process.env.PORT ?? "8787";
+  const args = [
+    wranglerBin,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    port,
+    // The hotkey session would read the terminal; this script owns Ctrl-C and passes it on.
+    "--show-interactive-dev-session=false",
+  ];
+  if (endpoint) args.push("--var", `NEON_FETCH_ENDPOINT:${endpoint.url}`);
+  args.push(...process.argv.slice(2));
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    // Its own process group: wrangler runs a second node process and workerd below it, and
+    // signalling the group reaches them all, even after the top one died.
+    detached: useProcessGroup,
+  });
+  wrangler = child;
+  wranglerExit = new Promise((resolveExit) => {
+    child.once("exit", (code, signal) => {
+      resolveExit();
+      if (stopping) return;
+      console.error(`wrangler dev stopped on its own (${signal ?? `exit code ${code}`}).`);
+      signalWrangler("SIGTERM");
+      void stop(code ? code : 1);
+    });
+  });
+  child.once("error", (error) => {
+    console.error(`could not start wrangler: ${error.message}`);
+    void stop(1);
+  });
+
+  const base = `http://127.0.0.1:${port}`;
+  if (await waitForHealth(base, () => child.exitCode === null && child.signalCode === null)) {
+    const line = "─".repeat(72);
+    console.log(
+      [
+        "",
+        line,
+        "  User management API is running",
+        `    API          ${base}`,
+        `    Swagger UI   ${base}/apidocs`,
+        `    OpenAPI      ${base}/openapi.json`,
+        `    Database     ${database}`,
+        "  Ctrl-C stops everything.",
+        line,
+        "",
+      ].join("\n"),
+    );
+  }
+}
+
+function sqlEndpointPort(): number {
+  const value = process.env.SQL_ENDPOINT_PORT;
+  if (value === undefined || value === "") return 0;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`SQL_ENDPOINT_PORT must be a port number, not ${JSON.stringify(value)}`);
+  }
+  return port;
+}
+
+// The endpoint creates and migrates a database on its first request; make that happen now, so
+// a broken migration shows up here rather than in the Worker's first query.
+async function applyMigrations(endpointUrl: string, databaseUrl: string): Promise<void> {
+  const response = await fetch(endpointUrl, {
+    method: "POST",
+    headers: {
+      "Neon-Connection-String": databaseUrl,
+      "Neon-Raw-Text-Output": "true",
+      "Neon-Array-Mode": "true",
+    },
+    body: JSON.stringify({ query: "select 1", params: [] }),
+  });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { message?: string };
+    throw new Error(`could not prepare the database: ${body.message ?? `HTTP ${response.status}`}`);
+  }
+  await response.body?.cancel();
+}
+
+async function waitForHealth(base: string, alive: () => boolean): Promise<boolean> {
+  const started = Date.now();
+  let warned = false;
+  let last = "no answer yet";
+  let delay = 250;
+  while (alive() && !stopping) {
+    try {
+      const response = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2_000) });
+      await response.body?.cancel();
+      if (response.ok) return true;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    if (!warned && Date.now() - started > 60_000) {
+      warned = true;
+      console.warn(`Still waiting for ${base}/health to answer 2xx (last: ${last}).`);
+    }
+    // Back off: a failing /health logs an error in wrangler's output each time.
+    await sleep(delay);
+    delay = Math.min(delay * 2, 5_000);
+  }
+  return false;
+}
+
+/** Signals wrangler's whole process group (just wrangler on Windows). */
+function signalWrangler(signal: NodeJS.Signals): void {
+  const pid = wrangler?.pid;
+  if (pid === undefined) return;
+  try {
+    if (useProcessGroup) process.kill(-pid, signal);
+    else wrangler?.kill(signal);
+  } catch {
+    // ESRCH: nothing left to signal.
+  }
+}
+
+async function stop(exitCode: number, signal?: NodeJS.Signals): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (wrangler && wrangler.exitCode === null && wrangler.signalCode === null) {
+    // wrangler's launcher passes SIGINT/SIGTERM on and shuts workerd down itself; the group
+    // signals only sweep up what it leaves behind.
+    wrangler.kill(signal === "SIGINT" ? "SIGINT" : "SIGTERM");
+    const killer = setTimeout(() => signalWrangler("SIGKILL"), 10_000);
+    await wranglerExit;
+    clearTimeout(killer);
+    signalWrangler("SIGTERM");
+  }
+  await endpoint?.close().catch((error: unknown) => console.error(error));
+  process.exit(exitCode);
+}
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => void stop(0, signal));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  void stop(1);
+});
