@@ -87,7 +87,6 @@ export function loadConfig(env: Bindings): Config {
           outcome.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`),
         );
     parsed.set(env, result);
-    if (result instanceof ConfigError) console.error(result.message);
   }
   if (result instanceof ConfigError) throw result;
   return result;
