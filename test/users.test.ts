@@ -431,6 +431,17 @@ describe("GET /users/{id}", () => {
     expect(res.headers.get("cache-control")).toContain("no-store");
   });
 
+  it("PATCH /users/{id} refuses an empty body with 422 and changes nothing", async () => {
+    const user = await signUp();
+    const res = await call(`/users/${user.id}`, { method: "PATCH", body: {}, token: user.token });
+    expect(expectProblem(res, 422, "validation_failed").errors?.[0]?.message).toContain(
+      "at least one field",
+    );
+    const after = await call("/users/me", { token: user.token });
+    expect(after.json.updated_at).toBe(user.user.updated_at);
+    expect(after.headers.get("etag")).toBe('"1"');
+  });
+
   it("GET and PATCH /users/{id} accept the caller's own id in upper case", async () => {
     const user = await signUp();
     const upper = user.id.toUpperCase();

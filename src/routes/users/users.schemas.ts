@@ -79,9 +79,13 @@ export const UserUpdateSchema = z
     role: roleSchema.optional().openapi({ description: "Admins only" }),
     active: z.boolean().optional().openapi({ description: "Admins only" }),
   })
+  // An empty update would change nothing yet move updated_at and the ETag: refuse it.
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    message: "send at least one field to change",
+  })
   .openapi("UserUpdate", {
     description:
-      "Any subset of the fields. `role` and `active` only for admins (403 otherwise). `password`, `id`, timestamps and unknown fields are refused with 422.",
+      "Any non-empty subset of the fields. `role` and `active` only for admins (403 otherwise). `password`, `id`, timestamps and unknown fields are refused with 422.",
     example: { first_name: "Alicia" },
   });
 
