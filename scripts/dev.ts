@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { databaseTargetOf, ensureDevVars, readDevVars, redactUrl } from "./dev-vars.ts";
+import { nodeForWrangler } from "./node-runtime.ts";
 import { type SqlEndpoint, startSqlEndpoint } from "./sql-endpoint.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   ];
   if (endpoint) args.push("--var", `NEON_FETCH_ENDPOINT:${endpoint.url}`);
   args.push(...process.argv.slice(2));
-  const child = spawn(process.execPath, args, {
+  const child = spawn(nodeForWrangler(), args, {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
     // Its own process group: wrangler runs a second node process and workerd below it, and

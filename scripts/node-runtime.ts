@@ -1,0 +1,27 @@
+// wrangler needs Node >= 22.12, while many machines still ship Node 20. Rather than fail, `npm run
+// dev` runs wrangler on a Node 24 that it installs once from the npm registry's `node` package
+// (the same way .ci/run does), kept in a cache folder outside the project.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+
+export function nodeForWrangler(): string {
+  if (major > 22 || (major === 22 && minor >= 12)) return process.execPath;
+  const dir = process.env.NODE24_DIR ?? join(homedir(), ".cache", "user-management-api", "node24");
+  const binary = join(dir, "node_modules", ".bin", "node");
+  if (!existsSync(binary)) {
+    console.log(`Node ${process.version} is too old for wrangler: installing Node 24 into ${dir}`);
+    const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+    execFileSync(
+      npm,
+      ["install", "--prefix", dir, "--no-save", "--no-audit", "--no-fund", "node@24"],
+      {
+        stdio: "inherit",
+      },
+    );
+  }
+  return binary;
+}
