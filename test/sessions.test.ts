@@ -223,6 +223,25 @@ describe("POST /auth/logout", () => {
     await expectDeadRefresh(rotated.json.refresh_token);
   });
 
+  it("POST /auth/logout racing a refresh of the same session leaves nothing usable", async () => {
+    for (let round = 0; round < 5; round++) {
+      const user = await signUp();
+      const [rotated, loggedOut] = await Promise.all([
+        refresh(user.refreshToken),
+        call("/auth/logout", { method: "POST", token: user.token }),
+      ]);
+      expect(loggedOut.status, loggedOut.text).toBe(204);
+      await expectDeadAccess(user.token);
+      await expectDeadRefresh(user.refreshToken);
+      if (rotated.status === 200) {
+        await expectDeadAccess(rotated.json.access_token);
+        await expectDeadRefresh(rotated.json.refresh_token);
+      } else {
+        expect(rotated.status, rotated.text).toBe(401);
+      }
+    }
+  });
+
   it("POST /auth/logout with the refresh_token of another session ends that session", async () => {
     const user = await signUp();
     const other = await login(user.email, user.password);

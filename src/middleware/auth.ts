@@ -1,4 +1,4 @@
-import { and, eq, exists, isNull, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { refreshTokens, type UserRow, users } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -31,13 +31,11 @@ export const requireAuth = createMiddleware<AuthEnv>(async (c, next) => {
       : unauthorized("Authentication is required.", "");
   }
   const claims = await verifyAccessToken(token, c.var.config.JWT_SECRET);
+  // A session is live while its family exists and none of its tokens is revoked: a successor
+  // issued by a refresh that raced the logout is then dead too.
   const sessionLive = claims.sid
-    ? exists(
-        c.var.db
-          .select({ one: sql`1` })
-          .from(refreshTokens)
-          .where(and(eq(refreshTokens.familyId, claims.sid), isNull(refreshTokens.revokedAt))),
-      )
+    ? sql`coalesce((select bool_and(${refreshTokens.revokedAt} is null) from ${refreshTokens}
+        where ${refreshTokens.familyId} = ${claims.sid}), false)`
     : sql`true`;
   const [found] = await c.var.db
     .select({ user: users, sessionLive: sql<boolean>`${sessionLive}` })

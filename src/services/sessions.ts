@@ -50,7 +50,8 @@ export async function startSession(db: Db, config: Config, user: SessionUser) {
 
 /**
  * Spends a refresh token and issues its successor in the same family, in one statement: of two
- * concurrent uses only one can match `spent_at IS NULL`, so a family never forks.
+ * concurrent uses only one can match `spent_at IS NULL`, so a family never forks. A family with
+ * any revoked token is over. (Raw SQL: drizzle cannot chain data-modifying CTEs.)
  */
 export async function rotateSession(db: Db, config: Config, presented: string) {
   const presentedHash = await sha256Hex(presented);
@@ -68,6 +69,10 @@ export async function rotateSession(db: Db, config: Config, presented: string) {
       where rt.token_hash = ${presentedHash}
         and rt.spent_at is null and rt.revoked_at is null and rt.expires_at > now()
         and u.id = rt.user_id and u.active and u.token_version = rt.token_version
+        and not exists (
+          select 1 from ${refreshTokens} revoked
+          where revoked.family_id = rt.family_id and revoked.revoked_at is not null
+        )
       returning rt.user_id, rt.family_id, u.role, u.token_version
     ), successor as (
       insert into ${refreshTokens} (id, user_id, family_id, token_version, token_hash, expires_at)
