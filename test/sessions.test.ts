@@ -622,6 +622,27 @@ describe("revocation ends access on the very next request", () => {
 });
 
 describe("token cleanup cron", () => {
+  it("the scheduled handler never deletes the revoked row that keeps a family dead", async () => {
+    const revokedLongAgo = await signUp();
+    const revokedRecently = await signUp();
+    for (const user of [revokedLongAgo, revokedRecently]) {
+      expect((await refresh(user.refreshToken)).status).toBe(200);
+      // Only the first (spent) row is revoked, as when a refresh raced the logout: its
+      // successor escaped the revocation and is dead only through it.
+      await db(
+        "update refresh_tokens set revoked_at = now() - $2::interval where user_id = $1 and spent_at is not null",
+        [user.id, user === revokedLongAgo ? "2 days" : "1 minute"],
+      );
+    }
+    await db(
+      "update refresh_tokens set expires_at = now() - interval '1 minute' where user_id = $1 and spent_at is not null",
+      [revokedRecently.id],
+    );
+    await worker.scheduled(createScheduledController(), testEnv as never);
+    expect(await countRows("refresh_tokens", revokedLongAgo.id)).toBe(0);
+    expect(await countRows("refresh_tokens", revokedRecently.id)).toBe(2);
+  });
+
   it("the scheduled handler deletes expired and long-revoked tokens and keeps live ones", async () => {
     const expired = await signUp();
     const live = await signUp();

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { passwordResetTokens, refreshTokens, type UserRow, users } from "../db/schema";
@@ -145,15 +145,25 @@ export async function endAllSessions(db: Db, userId: string) {
 
 /** The Cron Trigger's housekeeping: tokens that can never be used again are deleted. */
 export async function deleteDeadTokens(db: Db) {
+  const familiesRevoked = (before: SQL) =>
+    db
+      .select({ familyId: refreshTokens.familyId })
+      .from(refreshTokens)
+      .where(lt(refreshTokens.revokedAt, before));
   const [refresh, resets] = await db.batch([
     db
       .delete(refreshTokens)
       .where(
         or(
-          lt(refreshTokens.expiresAt, sql`now()`),
+          // Revoked families go whole, a day after, so no row of theirs outlives the revocation
+          // (a row that escaped it, issued by a refresh racing the logout, must stay dead).
+          inArray(refreshTokens.familyId, familiesRevoked(sql`now() - interval '1 day'`)),
           // Spent rows stay until they expire, so a replay is recognised for as long as the token
-          // could have been used; revoked families are kept a day for the record.
-          lt(refreshTokens.revokedAt, sql`now() - interval '1 day'`),
+          // could have been used.
+          and(
+            lt(refreshTokens.expiresAt, sql`now()`),
+            notInArray(refreshTokens.familyId, familiesRevoked(sql`'infinity'`)),
+          ),
         ),
       )
       .returning({ id: refreshTokens.id }),
