@@ -72,4 +72,9 @@ export function problems<const S extends number>(...statuses: S[]) {
   >;
 }
 
+/** A request or response body of the given schema, as application/json. */
+export const jsonContent = <T extends z.ZodType>(schema: T) => ({
+  "application/json": { schema },
+});
+
 export const MessageSchema = z.object({ message: z.string() }).openapi("Message");

@@ -2,6 +2,9 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 
+/** For responses that carry tokens or personal data: no cache may keep them. */
+export const NO_STORE = { "Cache-Control": "no-store" } as const;
+
 export type FieldError = { path: string; message: string };
 
 const titles: Record<number, string> = {
@@ -74,7 +77,7 @@ export function problemResponse(c: Context, error: ApiError): Response {
   };
   const headers: Record<string, string> = {
     "Content-Type": "application/problem+json",
-    "Cache-Control": "no-store",
+    ...NO_STORE,
     ...error.headers,
   };
   return c.body(JSON.stringify(body), error.status, headers);

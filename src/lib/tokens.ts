@@ -1,11 +1,9 @@
 import { sign, verify } from "hono/jwt";
-import { v7 as uuidv7 } from "uuid";
+import { v7 as uuidv7, validate } from "uuid";
 import type { Config } from "../env";
 import { ApiError } from "./problem";
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (value: unknown): value is string =>
-  typeof value === "string" && uuidPattern.test(value);
+const isUuid = (value: unknown): value is string => typeof value === "string" && validate(value);
 
 export const TOKEN_ISSUER = "user-management-api";
 export const TOKEN_AUDIENCE = "user-management-api";

@@ -11,7 +11,7 @@ import {
   needsRehash,
   verifyPassword,
 } from "../../lib/password";
-import { ApiError } from "../../lib/problem";
+import { ApiError, NO_STORE } from "../../lib/problem";
 import type { AuthEnv } from "../../middleware/auth";
 import { enforceRateLimit } from "../../middleware/rate-limit";
 import {
@@ -32,7 +32,6 @@ import type {
   resetPassword,
 } from "./auth.routes";
 
-const noStore = { "Cache-Control": "no-store" };
 const emailName = (email: string) => email.split("@")[0] ?? "";
 
 export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) => {
@@ -60,7 +59,7 @@ export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) 
     { message: "User registered successfully" as const, user: toPublicUser(user) },
     201,
     {
-      ...noStore,
+      ...NO_STORE,
       Location: `/users/${user.id}`,
     },
   );
@@ -92,13 +91,13 @@ export const loginHandler: RouteHandler<typeof login, AppEnv> = async (c) => {
     );
   }
   const tokens = await startSession(db, config, user);
-  return c.json({ ...tokens, user: toPublicUser(user) }, 200, noStore);
+  return c.json({ ...tokens, user: toPublicUser(user) }, 200, NO_STORE);
 };
 
 export const refreshHandler: RouteHandler<typeof refresh, AppEnv> = async (c) => {
   const { refresh_token } = c.req.valid("json");
   const tokens = await rotateSession(c.var.db, c.var.config, refresh_token);
-  return c.json(tokens, 200, noStore);
+  return c.json(tokens, 200, NO_STORE);
 };
 
 export const logoutHandler: RouteHandler<typeof logout, AuthEnv> = async (c) => {
@@ -156,5 +155,5 @@ export const changePasswordHandler: RouteHandler<typeof changePassword, AuthEnv>
     await hashPassword(new_password, config.BCRYPT_COST),
   );
   const tokens = await startSession(db, config, changed);
-  return c.json({ message: "Password changed successfully" as const, ...tokens }, 200, noStore);
+  return c.json({ message: "Password changed successfully" as const, ...tokens }, 200, NO_STORE);
 };

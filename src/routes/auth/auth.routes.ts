@@ -1,5 +1,5 @@
-import { createRoute, type z } from "@hono/zod-openapi";
-import { MessageSchema, problems } from "../../lib/openapi";
+import { createRoute } from "@hono/zod-openapi";
+import { jsonContent, MessageSchema, problems } from "../../lib/openapi";
 import { requireAuth } from "../../middleware/auth";
 import {
   ChangePasswordSchema,
@@ -17,7 +17,6 @@ import {
   TokensSchema,
 } from "./auth.schemas";
 
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 const noStore = { "Cache-Control": { schema: { type: "string" as const, example: "no-store" } } };
 const rateLimited =
   "Rate limited per client IP and per account (wrangler.toml); needs the Workers Paid plan for bcrypt's CPU time.";
@@ -28,7 +27,7 @@ export const register = createRoute({
   tags: ["Auth"],
   summary: "Register a user",
   description: `Creates a USER, or an ADMIN when \`secret_admin_key\` equals the configured key. ${rateLimited}`,
-  request: { body: { required: true, content: json(RegisterSchema) } },
+  request: { body: { required: true, content: jsonContent(RegisterSchema) } },
   responses: {
     201: {
       description: "Registered",
@@ -38,7 +37,7 @@ export const register = createRoute({
         },
         ...noStore,
       },
-      content: json(RegisteredSchema),
+      content: jsonContent(RegisteredSchema),
     },
     ...problems(400, 403, 409, 413, 415, 422, 429, 500, 503),
   },
@@ -50,12 +49,12 @@ export const login = createRoute({
   tags: ["Auth"],
   summary: "Log in with email and password",
   description: `Unknown email, wrong password and inactive account give the same 401 in about the same time. ${rateLimited}`,
-  request: { body: { required: true, content: json(LoginSchema) } },
+  request: { body: { required: true, content: jsonContent(LoginSchema) } },
   responses: {
     200: {
       description: "Logged in; a new session",
       headers: noStore,
-      content: json(LoginResultSchema),
+      content: jsonContent(LoginResultSchema),
     },
     ...problems(400, 401, 413, 415, 422, 429, 500, 503),
   },
@@ -68,9 +67,9 @@ export const refresh = createRoute({
   summary: "Trade a refresh token for new tokens",
   description:
     "Spends the refresh token and returns a new access and refresh token in the same session. Presenting a spent token again (more than 10 seconds after it was spent) ends the whole session on every device that holds it.",
-  request: { body: { required: true, content: json(RefreshSchema) } },
+  request: { body: { required: true, content: jsonContent(RefreshSchema) } },
   responses: {
-    200: { description: "New tokens", headers: noStore, content: json(TokensSchema) },
+    200: { description: "New tokens", headers: noStore, content: jsonContent(TokensSchema) },
     ...problems(400, 401, 413, 415, 422, 500, 503),
   },
 });
@@ -84,7 +83,7 @@ export const logout = createRoute({
   middleware: [requireAuth] as const,
   request: {
     query: LogoutQuerySchema,
-    body: { required: false, content: json(LogoutSchema) },
+    body: { required: false, content: jsonContent(LogoutSchema) },
   },
   responses: {
     204: { description: "Logged out" },
@@ -98,9 +97,9 @@ export const forgotPassword = createRoute({
   tags: ["Auth"],
   summary: "Email a password reset link",
   description: `Always 202 with the same body, whether or not the account exists. For an active account a single-use reset token (valid RESET_TOKEN_TTL seconds, replacing any older one) is emailed as \`PASSWORD_RESET_URL?token=...\`. ${rateLimited}`,
-  request: { body: { required: true, content: json(ForgotPasswordSchema) } },
+  request: { body: { required: true, content: jsonContent(ForgotPasswordSchema) } },
   responses: {
-    202: { description: "Accepted", content: json(ForgotPasswordAcceptedSchema) },
+    202: { description: "Accepted", content: jsonContent(ForgotPasswordAcceptedSchema) },
     ...problems(400, 413, 415, 422, 429, 500, 503),
   },
 });
@@ -111,9 +110,9 @@ export const resetPassword = createRoute({
   tags: ["Auth"],
   summary: "Set a new password with a reset token",
   description: `Spends the token, sets the password and ends every session of the user. ${rateLimited}`,
-  request: { body: { required: true, content: json(ResetPasswordSchema) } },
+  request: { body: { required: true, content: jsonContent(ResetPasswordSchema) } },
   responses: {
-    200: { description: "Password reset", content: json(MessageSchema) },
+    200: { description: "Password reset", content: jsonContent(MessageSchema) },
     ...problems(400, 413, 415, 422, 429, 500, 503),
   },
 });
@@ -127,12 +126,12 @@ export const changePassword = createRoute({
     "Ends every other session and access token of the user; the tokens in the answer continue the caller's session.",
   security: [{ bearerAuth: [] }],
   middleware: [requireAuth] as const,
-  request: { body: { required: true, content: json(ChangePasswordSchema) } },
+  request: { body: { required: true, content: jsonContent(ChangePasswordSchema) } },
   responses: {
     200: {
       description: "Password changed",
       headers: noStore,
-      content: json(PasswordChangedSchema),
+      content: jsonContent(PasswordChangedSchema),
     },
     ...problems(400, 401, 413, 415, 422, 500, 503),
   },

@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { acceptedRevisions, etagOf } from "../../lib/etag";
-import { ApiError } from "../../lib/problem";
+import { ApiError, NO_STORE } from "../../lib/problem";
 import type { AuthEnv } from "../../middleware/auth";
 import { deleteUser, findUserById, listUsers, updateUser } from "../../services/users";
 import type {
@@ -14,8 +14,6 @@ import type {
   updateMe,
 } from "./users.routes";
 import { type PublicUser, toPublicUser } from "./users.schemas";
-
-const personal = { "Cache-Control": "no-store" };
 
 function pageLinks(c: Context, page: number, perPage: number, total: number): string {
   const last = Math.max(1, Math.ceil(total / perPage));
@@ -44,26 +42,26 @@ export const listUsersHandler: RouteHandler<typeof listUsersRoute, AuthEnv> = as
     sort: query.sort,
   });
   return c.json(users.map(toPublicUser), 200, {
-    ...personal,
+    ...NO_STORE,
     "X-Total-Count": String(total),
     Link: pageLinks(c, query.page, query.per_page, total),
   });
 };
 
 export const getMeHandler: RouteHandler<typeof getMe, AuthEnv> = (c) =>
-  c.json(toPublicUser(c.var.user), 200, { ...personal, ETag: etagOf(c.var.user) });
+  c.json(toPublicUser(c.var.user), 200, { ...NO_STORE, ETag: etagOf(c.var.user) });
 
 export const getUserHandler: RouteHandler<typeof getUser, AuthEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const caller = c.var.user;
   if (caller.id === id)
-    return c.json(toPublicUser(caller), 200, { ...personal, ETag: etagOf(caller) });
+    return c.json(toPublicUser(caller), 200, { ...NO_STORE, ETag: etagOf(caller) });
   if (caller.role !== "ADMIN") {
     throw new ApiError(403, "forbidden", "You may only read your own user.");
   }
   const user = await findUserById(c.var.db, id);
   if (!user) throw new ApiError(404, "not_found", "No user has that id.");
-  return c.json(toPublicUser(user), 200, { ...personal, ETag: etagOf(user) });
+  return c.json(toPublicUser(user), 200, { ...NO_STORE, ETag: etagOf(user) });
 };
 
 type UpdateBody = {
@@ -120,7 +118,7 @@ export const updateMeHandler: RouteHandler<typeof updateMe, AuthEnv> = async (c)
     c.req.valid("json"),
     c.req.valid("header")["if-match"],
   );
-  return c.json({ message: updated, user }, 200, { ...personal, ETag: etag });
+  return c.json({ message: updated, user }, 200, { ...NO_STORE, ETag: etag });
 };
 
 const updateUserHandler: RouteHandler<typeof patchUser, AuthEnv> = async (c) => {
@@ -130,7 +128,7 @@ const updateUserHandler: RouteHandler<typeof patchUser, AuthEnv> = async (c) => 
     c.req.valid("json"),
     c.req.valid("header")["if-match"],
   );
-  return c.json({ message: updated, user }, 200, { ...personal, ETag: etag });
+  return c.json({ message: updated, user }, 200, { ...NO_STORE, ETag: etag });
 };
 
 export const patchUserHandler = updateUserHandler;

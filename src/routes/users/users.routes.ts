@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MessageSchema, problems } from "../../lib/openapi";
+import { jsonContent, MessageSchema, problems } from "../../lib/openapi";
 import { requireAdmin, requireAuth } from "../../middleware/auth";
 import {
   ListUsersQuerySchema,
@@ -9,7 +9,6 @@ import {
   UserUpdateSchema,
 } from "./users.schemas";
 
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 const security = [{ bearerAuth: [] }];
 const etag = { ETag: { schema: { type: "string" as const, example: '"3"' } } };
 const ifMatch = z.object({
@@ -40,7 +39,7 @@ export const listUsers = createRoute({
         "X-Total-Count": { schema: { type: "integer" } },
         Link: { schema: { type: "string" } },
       },
-      content: json(z.array(UserSchema)),
+      content: jsonContent(z.array(UserSchema)),
     },
     ...problems(401, 403, 422, 500, 503),
   },
@@ -54,7 +53,7 @@ export const getMe = createRoute({
   security,
   middleware: [requireAuth] as const,
   responses: {
-    200: { description: "The caller", headers: etag, content: json(UserSchema) },
+    200: { description: "The caller", headers: etag, content: jsonContent(UserSchema) },
     ...problems(401, 500, 503),
   },
 });
@@ -66,9 +65,9 @@ export const updateMe = createRoute({
   summary: "Update the caller's own user",
   security,
   middleware: [requireAuth] as const,
-  request: { headers: ifMatch, body: { required: true, content: json(UserUpdateSchema) } },
+  request: { headers: ifMatch, body: { required: true, content: jsonContent(UserUpdateSchema) } },
   responses: {
-    200: { description: "Updated", headers: etag, content: json(UserUpdatedSchema) },
+    200: { description: "Updated", headers: etag, content: jsonContent(UserUpdatedSchema) },
     ...problems(400, 401, 403, 409, 412, 413, 415, 422, 500, 503),
   },
 });
@@ -83,7 +82,7 @@ export const getUser = createRoute({
   middleware: [requireAuth] as const,
   request: { params: UserIdParamSchema },
   responses: {
-    200: { description: "The user", headers: etag, content: json(UserSchema) },
+    200: { description: "The user", headers: etag, content: jsonContent(UserSchema) },
     ...problems(401, 403, 404, 422, 500, 503),
   },
 });
@@ -101,10 +100,10 @@ const updateRoute = <M extends "put" | "patch">(method: M) =>
     request: {
       params: UserIdParamSchema,
       headers: ifMatch,
-      body: { required: true, content: json(UserUpdateSchema) },
+      body: { required: true, content: jsonContent(UserUpdateSchema) },
     },
     responses: {
-      200: { description: "Updated", headers: etag, content: json(UserUpdatedSchema) },
+      200: { description: "Updated", headers: etag, content: jsonContent(UserUpdatedSchema) },
       ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 500, 503),
     },
   });
@@ -123,7 +122,7 @@ export const deleteUser = createRoute({
   middleware: [requireAuth, requireAdmin] as const,
   request: { params: UserIdParamSchema },
   responses: {
-    200: { description: "Deleted", content: json(MessageSchema) },
+    200: { description: "Deleted", content: jsonContent(MessageSchema) },
     ...problems(401, 403, 404, 409, 422, 500, 503),
   },
 });
