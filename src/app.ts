@@ -1,8 +1,9 @@
 import { swaggerUI } from "@hono/swagger-ui";
+import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv } from "./env";
+import type { AppEnv, Config } from "./env";
 import { handleError } from "./lib/errors";
 import { createRouter } from "./lib/openapi";
 import { ApiError } from "./lib/problem";
@@ -17,6 +18,26 @@ const apiCsp = "default-src 'none'; frame-ancestors 'none'";
 const docsCsp =
   "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 
+// The CORS middleware depends only on the configuration, which is parsed once per env object:
+// build it once for each, not on every request.
+const corsByConfig = new WeakMap<Config, MiddlewareHandler>();
+
+function corsFor(config: Config): MiddlewareHandler {
+  let middleware = corsByConfig.get(config);
+  if (!middleware) {
+    const origins = config.corsOrigins;
+    middleware = cors({
+      origin: origins === "*" ? "*" : (origin) => (origins.includes(origin) ? origin : null),
+      allowHeaders: ["Authorization", "Content-Type", "If-Match", "X-Request-Id"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      exposeHeaders: ["X-Request-Id", "X-Total-Count", "Link", "Location", "ETag", "Retry-After"],
+      maxAge: 600,
+    });
+    corsByConfig.set(config, middleware);
+  }
+  return middleware;
+}
+
 export function createApp() {
   const app = createRouter();
 
@@ -29,16 +50,7 @@ export function createApp() {
   });
   app.use(secureHeaders({ contentSecurityPolicy: undefined, crossOriginEmbedderPolicy: false }));
   app.use(provideContext);
-  app.use((c, next) => {
-    const origins = c.var.config.corsOrigins;
-    return cors({
-      origin: origins === "*" ? "*" : (origin) => (origins.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "If-Match", "X-Request-Id"],
-      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "X-Total-Count", "Link", "Location", "ETag", "Retry-After"],
-      maxAge: 600,
-    })(c, next);
-  });
+  app.use((c, next) => corsFor(c.var.config)(c, next));
   app.use(limitBodySize);
 
   app.route("/", healthRouter);
