@@ -4,9 +4,9 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Config } from "./env";
-import { handleError } from "./lib/errors";
+import { handleError } from "./lib/error-handler";
 import { createRouter } from "./lib/openapi";
-import { ApiError } from "./lib/problem";
+import { problems } from "./lib/problems";
 import { provideContext } from "./middleware/context";
 import { limitBodySize } from "./middleware/request-guards";
 import { authRouter } from "./routes/auth";
@@ -92,7 +92,7 @@ export function createApp() {
   }
 
   app.notFound((c) => {
-    throw new ApiError(404, "not_found", `No route matches ${c.req.method} ${c.req.path}.`);
+    throw problems.routeNotFound(c.req.method, c.req.path);
   });
   app.onError(handleError);
 

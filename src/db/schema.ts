@@ -13,6 +13,7 @@ import {
 } from "drizzle-orm/pg-core";
 
 export const roleEnum = pgEnum("user_role", ["ADMIN", "USER"]);
+export type Role = (typeof roleEnum.enumValues)[number];
 
 const timestamps = {
   createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -101,4 +102,3 @@ export const passwordResetTokens = pgTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
-export type NewUserRow = typeof users.$inferInsert;

@@ -1,5 +1,5 @@
 import type { UserRow } from "../db/schema";
-import { ApiError } from "./problem";
+import { problems } from "./problems";
 
 /** A user's ETag is its revision, which moves on every change of the row. */
 export const etagOf = (user: Pick<UserRow, "revision">) => `"${user.revision}"`;
@@ -17,7 +17,7 @@ export function acceptedRevisions(ifMatch: string | undefined): number[] | undef
     .filter((revision) => revision !== undefined)
     .map(Number);
   if (revisions.length === 0) {
-    throw new ApiError(412, "precondition_failed", "If-Match does not match the current ETag.");
+    throw problems.preconditionFailed();
   }
   return revisions;
 }

@@ -1,6 +1,6 @@
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, type RouteConfig, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
-import { validationError } from "./problem";
+import { PROBLEMS, type ProblemCode, problems, STATUS_TITLES } from "./problems";
 
 /**
  * Every router comes from here so that request validation fails the same way everywhere: a 422
@@ -16,19 +16,24 @@ export function createRouter() {
             : result.target === "param"
               ? "path"
               : undefined;
-        throw validationError(result.error, location);
+        throw problems.validation(result.error, location);
       }
     },
   });
 }
 
-export const ProblemSchema = z
+/** A handler typed from its route (request validation, responses) and the app's environment. */
+export type AppRouteHandler<R extends RouteConfig, E extends AppEnv = AppEnv> = RouteHandler<R, E>;
+
+const problemCodes = Object.keys(PROBLEMS) as [ProblemCode, ...ProblemCode[]];
+
+const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: "about:blank" }),
     title: z.string().openapi({ example: "Unprocessable Content" }),
     status: z.number().int().openapi({ example: 422 }),
-    detail: z.string().openapi({ example: "The request did not pass validation." }),
-    code: z.string().openapi({ example: "validation_failed" }),
+    detail: z.string().openapi({ example: PROBLEMS.validation_failed.detail }),
+    code: z.enum(problemCodes).openapi({ example: "validation_failed" }),
     instance: z.string().optional().openapi({ example: "/auth/register" }),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
@@ -38,38 +43,74 @@ export const ProblemSchema = z
   })
   .openapi("Problem", { description: "RFC 9457 problem details" });
 
-const problemDescriptions: Record<number, string> = {
-  400: "Malformed request (for example invalid JSON)",
-  401: "Missing, invalid, expired or revoked credentials",
-  403: "Authenticated but not allowed",
-  404: "Not found",
-  409: "Conflict with the current state",
-  412: "If-Match does not match the current ETag",
-  413: "Body larger than 64 KiB",
-  415: "Body is not application/json",
-  422: "Validation failed; `errors[]` names each field",
-  429: "Rate limited; retry after `Retry-After` seconds",
-  500: "Unexpected failure; the body carries only the request id",
-  503: "The database is unavailable",
+/** What every request with a JSON body can get wrong. */
+export const BODY_PROBLEMS = [
+  "malformed_json",
+  "payload_too_large",
+  "unsupported_media_type",
+  "validation_failed",
+] as const satisfies ProblemCode[];
+/** What every route that needs an access token can answer. */
+export const AUTH_PROBLEMS = ["unauthorized", "invalid_token"] as const satisfies ProblemCode[];
+/** What any route can answer when the server or its database fails. */
+export const SERVER_PROBLEMS = [
+  "internal_error",
+  "configuration_error",
+  "database_unavailable",
+] as const satisfies ProblemCode[];
+
+type StatusOf<C extends ProblemCode> = (typeof PROBLEMS)[C]["status"];
+type ProblemResponse = {
+  description: string;
+  content: {
+    "application/problem+json": {
+      schema: typeof ProblemSchema;
+      examples: Record<string, { summary: string; value: object }>;
+    };
+  };
 };
 
-/** The documented error responses of a route, each an application/problem+json body. */
-export function problems<const S extends number>(...statuses: S[]) {
+/**
+ * The documented error responses of a route, from the codes it can answer: one response per
+ * status, listing its codes, with an example of each taken from the problem catalogue.
+ */
+export function problemResponses<const C extends ProblemCode>(
+  ...codes: (C | readonly C[])[]
+): Record<StatusOf<C>, ProblemResponse> {
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of new Set(codes.flat() as C[])) {
+    const { status } = PROBLEMS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
   return Object.fromEntries(
-    statuses.map((status) => [
+    [...byStatus].map(([status, list]) => [
       status,
       {
-        description: problemDescriptions[status] ?? "Error",
-        content: { "application/problem+json": { schema: ProblemSchema } },
+        description: `Problem with \`code\` ${list.map((code) => `\`${code}\``).join(", ")}`,
+        content: {
+          "application/problem+json": {
+            schema: ProblemSchema,
+            examples: Object.fromEntries(
+              list.map((code) => [
+                code,
+                {
+                  summary: PROBLEMS[code].detail,
+                  value: {
+                    type: "about:blank",
+                    title: STATUS_TITLES[status],
+                    status,
+                    code,
+                    detail: PROBLEMS[code].detail,
+                    request_id: "9c1f6a0e-3b1d-4c55-9d7e-2f0a1b2c3d4e",
+                  },
+                },
+              ]),
+            ),
+          },
+        },
       },
     ]),
-  ) as Record<
-    S,
-    {
-      description: string;
-      content: { "application/problem+json": { schema: typeof ProblemSchema } };
-    }
-  >;
+  ) as Record<StatusOf<C>, ProblemResponse>;
 }
 
 /** A request or response body of the given schema, as application/json. */

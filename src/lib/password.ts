@@ -1,10 +1,9 @@
 import bcrypt from "bcryptjs";
 import { commonPasswords } from "./common-passwords.generated";
-import { ApiError } from "./problem";
+import { problems } from "./problems";
 
-export const PASSWORD_MIN_LENGTH = 8;
 /** bcrypt reads at most 72 bytes; longer passwords are refused rather than silently cut. */
-export const PASSWORD_MAX_BYTES = 72;
+const PASSWORD_MAX_BYTES = 72;
 
 let common: Set<string> | undefined;
 
@@ -15,27 +14,14 @@ export function assertAcceptablePassword(
   identity: string[] = [],
 ): void {
   if (new TextEncoder().encode(password).length > PASSWORD_MAX_BYTES) {
-    throw new ApiError(422, "password_too_long", "The password is longer than 72 bytes.", {
-      errors: [{ path: field, message: `must be at most ${PASSWORD_MAX_BYTES} bytes of UTF-8` }],
-    });
+    throw problems.passwordTooLong(field, PASSWORD_MAX_BYTES);
   }
   common ??= new Set(commonPasswords.split("\n"));
   const lowered = password.toLowerCase();
   const personal = identity.some(
     (part) => part.length >= 3 && lowered.includes(part.toLowerCase()),
   );
-  if (common.has(lowered) || personal) {
-    throw new ApiError(422, "weak_password", "The password is too common or too easy to guess.", {
-      errors: [
-        {
-          path: field,
-          message: personal
-            ? "must not contain the username or email name"
-            : "is one of the most common passwords",
-        },
-      ],
-    });
-  }
+  if (common.has(lowered) || personal) throw problems.weakPassword(field, personal);
 }
 
 export function hashPassword(password: string, cost: number): Promise<string> {

@@ -1,16 +1,17 @@
 import { sign, verify } from "hono/jwt";
 import { v7 as uuidv7, validate } from "uuid";
+import { type Role, roleEnum } from "../db/schema";
 import type { Config } from "../env";
-import { ApiError } from "./problem";
+import { problems } from "./problems";
 
 const isUuid = (value: unknown): value is string => typeof value === "string" && validate(value);
 
-export const TOKEN_ISSUER = "user-management-api";
-export const TOKEN_AUDIENCE = "user-management-api";
+const TOKEN_ISSUER = "user-management-api";
+const TOKEN_AUDIENCE = "user-management-api";
 
 export type AccessClaims = {
   sub: string;
-  role: "ADMIN" | "USER";
+  role: Role;
   /** The user's token version when issued; a bump on the user row ends every older token. */
   ver: number;
   /** Session (refresh token family) the token was issued for, when there is one. */
@@ -24,7 +25,7 @@ export type AccessClaims = {
 };
 
 export async function signAccessToken(
-  user: { id: string; role: "ADMIN" | "USER"; tokenVersion: number },
+  user: { id: string; role: Role; tokenVersion: number },
   config: Pick<Config, "JWT_SECRET" | "ACCESS_TOKEN_TTL">,
   sessionId?: string,
 ) {
@@ -47,15 +48,6 @@ export async function signAccessToken(
   };
 }
 
-export function unauthorized(detail: string, error: "invalid_token" | "" = "invalid_token") {
-  const challenge = error
-    ? `Bearer realm="user-management-api", error="${error}", error_description="${detail}"`
-    : `Bearer realm="user-management-api"`;
-  return new ApiError(401, error ? "invalid_token" : "unauthorized", detail, {
-    headers: { "WWW-Authenticate": challenge },
-  });
-}
-
 /**
  * Verifies signature (HS256 only), expiry, issuer and audience, and that the claims this API
  * relies on are present and well typed. Any failure is the same 401.
@@ -69,7 +61,7 @@ export async function verifyAccessToken(token: string, secret: string): Promise<
       aud: TOKEN_AUDIENCE,
     });
   } catch {
-    throw unauthorized("The access token is invalid or expired.");
+    throw problems.invalidToken();
   }
   const claims = payload as Partial<AccessClaims>;
   if (
@@ -80,9 +72,9 @@ export async function verifyAccessToken(token: string, secret: string): Promise<
     typeof claims.ver !== "number" ||
     typeof claims.jti !== "string" ||
     claims.typ !== "access" ||
-    (claims.role !== "ADMIN" && claims.role !== "USER")
+    !roleEnum.enumValues.includes(claims.role as Role)
   ) {
-    throw unauthorized("The access token is invalid or expired.");
+    throw problems.invalidToken();
   }
   return claims as AccessClaims;
 }

@@ -1,10 +1,11 @@
-import { eq, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
-import { refreshTokens, type UserRow, users } from "../db/schema";
+import type { UserRow } from "../db/schema";
 import type { AppEnv } from "../env";
-import { ApiError } from "../lib/problem";
-import { type AccessClaims, unauthorized, verifyAccessToken } from "../lib/tokens";
+import { problems } from "../lib/problems";
+import { type AccessClaims, verifyAccessToken } from "../lib/tokens";
+import { authenticate } from "../services/sessions";
 
+/** The environment of an authenticated route: the caller's row and token claims in context. */
 export type AuthEnv = AppEnv & {
   Variables: AppEnv["Variables"] & { user: UserRow; claims: AccessClaims };
 };
@@ -18,41 +19,25 @@ function tokenFrom(header: string | undefined): string | undefined {
 }
 
 /**
- * Verifies the access token, then reads the user row (and, for a session token, whether the
- * session is still live) in one query, so a deleted, deactivated or revoked user is refused on
- * the very next request.
+ * Requires a valid access token whose user and session are still live (one query), and puts the
+ * caller's row and claims in context.
  */
 export const requireAuth = createMiddleware<AuthEnv>(async (c, next) => {
   const header = c.req.header("Authorization");
   const token = tokenFrom(header);
   if (!token) {
     throw header
-      ? unauthorized("The Authorization header is not a bearer token.")
-      : unauthorized("Authentication is required.", "");
+      ? problems.invalidToken("The Authorization header is not a bearer token.")
+      : problems.unauthenticated();
   }
   const claims = await verifyAccessToken(token, c.var.config.JWT_SECRET);
-  // A session is live while its family exists and none of its tokens is revoked: a successor
-  // issued by a refresh that raced the logout is then dead too.
-  const sessionLive = claims.sid
-    ? sql`coalesce((select bool_and(${refreshTokens.revokedAt} is null) from ${refreshTokens}
-        where ${refreshTokens.familyId} = ${claims.sid}), false)`
-    : sql`true`;
-  const [found] = await c.var.db
-    .select({ user: users, sessionLive: sql<boolean>`${sessionLive}` })
-    .from(users)
-    .where(eq(users.id, claims.sub))
-    .limit(1);
-  if (!found?.sessionLive || !found.user.active || found.user.tokenVersion !== claims.ver) {
-    throw unauthorized("The access token has been revoked.");
-  }
-  c.set("user", found.user);
+  c.set("user", await authenticate(c.var.db, claims));
   c.set("claims", claims);
   await next();
 });
 
+/** Requires the ADMIN role; runs after requireAuth. */
 export const requireAdmin = createMiddleware<AuthEnv>(async (c, next) => {
-  if (c.var.user.role !== "ADMIN") {
-    throw new ApiError(403, "forbidden", "This action needs the ADMIN role.");
-  }
+  if (c.var.user.role !== "ADMIN") throw problems.adminOnly();
   await next();
 });

@@ -3,21 +3,20 @@ import type { Db } from "../db/client";
 import { passwordResetTokens, users } from "../db/schema";
 import type { Config } from "../env";
 import { randomToken, sha256Hex } from "../lib/crypto";
-import { ApiError } from "../lib/problem";
-
-export function invalidResetToken() {
-  return new ApiError(
-    400,
-    "invalid_or_expired_token",
-    "The reset token is invalid, expired or already used.",
-  );
-}
+import { type MailMessage, passwordResetMessage } from "../lib/mail";
+import { hashPassword } from "../lib/password";
+import { problems } from "../lib/problems";
+import { assertAcceptablePasswordFor } from "./users";
 
 /**
  * For an active account with this email, replaces any older reset token with a new one (one
- * statement). Returns the recipient and the token to mail, or nothing when there is no such account.
+ * statement). Returns the email to send, or nothing when there is no such account.
  */
-export async function createResetToken(db: Db, config: Config, email: string) {
+export async function requestPasswordReset(
+  db: Db,
+  config: Config,
+  email: string,
+): Promise<MailMessage | undefined> {
   const token = randomToken();
   const result = await db.execute<{ email: string; first_name: string }>(sql`
     with target as (
@@ -33,18 +32,20 @@ export async function createResetToken(db: Db, config: Config, email: string) {
     )
     select target.email, target.first_name from target join issued on issued.user_id = target.id`);
   const row = result.rows[0];
-  return row ? { email: row.email, firstName: row.first_name, token } : undefined;
+  return row
+    ? passwordResetMessage(config, { email: row.email, firstName: row.first_name }, token)
+    : undefined;
 }
 
 /** The live token's user, to check the new password against before paying for a hash. */
-export async function findResetTokenUser(db: Db, token: string, email?: string) {
+async function findResetTokenUser(db: Db, token: string, email?: string) {
   const result = await db.execute<{ id: string; username: string; email: string }>(sql`
     select u.id, u.username, u.email from ${passwordResetTokens} t
     join ${users} u on u.id = t.user_id
     where t.token_hash = ${await sha256Hex(token)} and t.expires_at > now() and u.active
       ${email === undefined ? sql`` : sql`and lower(u.email) = lower(${email})`}`);
   const row = result.rows[0];
-  if (!row) throw invalidResetToken();
+  if (!row) throw problems.invalidResetToken();
   return row;
 }
 
@@ -52,7 +53,7 @@ export async function findResetTokenUser(db: Db, token: string, email?: string) 
  * Spends the token and sets the password in one statement. Of two concurrent submissions only
  * one deletes the row, so a token works once. Moving the token version ends every session.
  */
-export async function spendResetToken(db: Db, token: string, userId: string, passwordHash: string) {
+async function spendResetToken(db: Db, token: string, userId: string, passwordHash: string) {
   const result = await db.execute<{ id: string }>(sql`
     with spent as (
       delete from ${passwordResetTokens}
@@ -63,5 +64,20 @@ export async function spendResetToken(db: Db, token: string, userId: string, pas
       revision = revision + 1, updated_at = now()
     from spent where ${users.id} = spent.user_id and ${users.active}
     returning ${users.id}`);
-  if (!result.rows[0]) throw invalidResetToken();
+  if (!result.rows[0]) throw problems.invalidResetToken();
+}
+
+/**
+ * Sets a new password with a reset token (and, when given, the email it was sent to): the new
+ * password is checked against the token's user before any hashing, then the token is spent.
+ */
+export async function resetPasswordWithToken(
+  db: Db,
+  config: Pick<Config, "BCRYPT_COST">,
+  reset: { token: string; newPassword: string; email?: string },
+): Promise<void> {
+  const user = await findResetTokenUser(db, reset.token, reset.email);
+  assertAcceptablePasswordFor(user, reset.newPassword, "new_password");
+  const hash = await hashPassword(reset.newPassword, config.BCRYPT_COST);
+  await spendResetToken(db, reset.token, user.id, hash);
 }

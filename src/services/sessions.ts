@@ -1,36 +1,54 @@
 import { and, eq, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
-import { passwordResetTokens, refreshTokens, type UserRow, users } from "../db/schema";
+import { passwordResetTokens, type Role, refreshTokens, type UserRow, users } from "../db/schema";
 import type { Config } from "../env";
 import { randomToken, sha256Hex } from "../lib/crypto";
-import { ApiError } from "../lib/problem";
-import { signAccessToken } from "../lib/tokens";
+import { problems } from "../lib/problems";
+import { type AccessClaims, signAccessToken } from "../lib/tokens";
 
 /** A refresh token spent this recently may be a client's own retry, not a thief's replay. */
-export const REFRESH_REUSE_GRACE_SECONDS = 10;
+const REFRESH_REUSE_GRACE_SECONDS = 10;
 
 type SessionUser = Pick<UserRow, "id" | "role" | "tokenVersion">;
 
-function invalidRefreshToken() {
-  return new ApiError(401, "invalid_refresh_token", "The refresh token is invalid or expired.", {
-    headers: { "WWW-Authenticate": 'Bearer realm="user-management-api", error="invalid_token"' },
-  });
+/** What a started or continued session hands the client. */
+export type SessionTokens = { accessToken: string; expiresIn: number; refreshToken: string };
+
+/**
+ * The session rule, in one place: a session (refresh token family) is live while it exists and
+ * none of its tokens is revoked. A successor issued by a refresh that raced the logout is then
+ * dead too. Authentication and rotation both ask exactly this.
+ */
+const familyIsLive = (familyId: SQL | string) =>
+  sql`coalesce((select bool_and(family.revoked_at is null) from ${refreshTokens} family
+    where family.family_id = ${familyId}), false)`;
+
+/**
+ * The user an access token names, read with whether its session is still live in one query, so
+ * a deleted, deactivated or revoked user is refused on the very next request.
+ */
+export async function authenticate(db: Db, claims: AccessClaims): Promise<UserRow> {
+  const sessionLive = claims.sid ? familyIsLive(claims.sid) : sql`true`;
+  const [found] = await db
+    .select({ user: users, sessionLive: sql<boolean>`${sessionLive}` })
+    .from(users)
+    .where(eq(users.id, claims.sub))
+    .limit(1);
+  if (!found?.sessionLive || !found.user.active || found.user.tokenVersion !== claims.ver) {
+    throw problems.invalidToken("The access token has been revoked.");
+  }
+  return found.user;
 }
 
-async function tokenResponse(
+async function sessionTokens(
   config: Config,
   user: SessionUser,
   familyId: string,
   refreshToken: string,
-) {
+): Promise<SessionTokens> {
   const access = await signAccessToken(user, config, familyId);
-  return {
-    access_token: access.token,
-    token_type: "Bearer" as const,
-    expires_in: access.expiresIn,
-    refresh_token: refreshToken,
-  };
+  return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken };
 }
 
 /** Starts a session: a new refresh token family, and an access token bound to it. */
@@ -45,7 +63,7 @@ export async function startSession(db: Db, config: Config, user: SessionUser) {
     tokenHash: await sha256Hex(refreshToken),
     expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_TTL * 1000),
   });
-  return tokenResponse(config, user, familyId, refreshToken);
+  return sessionTokens(config, user, familyId, refreshToken);
 }
 
 /**
@@ -59,7 +77,7 @@ export async function rotateSession(db: Db, config: Config, presented: string) {
   const nextHash = await sha256Hex(next);
   const rows = await db.execute<{
     user_id: string;
-    role: "ADMIN" | "USER";
+    role: Role;
     token_version: number;
     family_id: string;
   }>(sql`
@@ -69,10 +87,7 @@ export async function rotateSession(db: Db, config: Config, presented: string) {
       where rt.token_hash = ${presentedHash}
         and rt.spent_at is null and rt.revoked_at is null and rt.expires_at > now()
         and u.id = rt.user_id and u.active and u.token_version = rt.token_version
-        and not exists (
-          select 1 from ${refreshTokens} revoked
-          where revoked.family_id = rt.family_id and revoked.revoked_at is not null
-        )
+        and ${familyIsLive(sql`rt.family_id`)}
       returning rt.user_id, rt.family_id, u.role, u.token_version
     ), successor as (
       insert into ${refreshTokens} (id, user_id, family_id, token_version, token_hash, expires_at)
@@ -83,7 +98,7 @@ export async function rotateSession(db: Db, config: Config, presented: string) {
     select user_id, role, token_version, family_id from spent`);
   const row = rows.rows[0];
   if (row) {
-    return tokenResponse(
+    return sessionTokens(
       config,
       { id: row.user_id, role: row.role, tokenVersion: Number(row.token_version) },
       row.family_id,
@@ -91,7 +106,7 @@ export async function rotateSession(db: Db, config: Config, presented: string) {
     );
   }
   await revokeOnReplay(db, presentedHash);
-  throw invalidRefreshToken();
+  throw problems.invalidRefreshToken();
 }
 
 /**

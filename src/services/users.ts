@@ -1,42 +1,69 @@
 import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
-import { type UserRow, userSearchText, users } from "../db/schema";
-import { pgErrorOf } from "../lib/errors";
-import { ApiError } from "../lib/problem";
+import { violatedUniqueConstraint } from "../db/errors";
+import { type Role, type UserRow, userSearchText, users } from "../db/schema";
+import type { Config } from "../env";
+import { constantTimeEqual } from "../lib/crypto";
+import {
+  assertAcceptablePassword,
+  decoyHash,
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+} from "../lib/password";
+import { type ApiError, problems } from "../lib/problems";
+import type { UserSort } from "../schemas/user";
 
-const uniqueFields: Record<string, "username" | "email"> = {
+const uniqueFields: Partial<Record<string, "username" | "email">> = {
   users_username_lower_key: "username",
   users_email_lower_key: "email",
 };
 
 /** Turns a unique violation on username or email into the 409 the API promises. */
-export function rethrowConflict(error: unknown): never {
-  const pg = pgErrorOf(error);
-  const field = pg?.code === "23505" && pg.constraint ? uniqueFields[pg.constraint] : undefined;
-  if (field) {
-    throw new ApiError(409, "conflict", `That ${field} is already taken.`, {
-      errors: [{ path: field, message: "is already taken" }],
-    });
-  }
+function rethrowConflict(error: unknown): never {
+  const constraint = violatedUniqueConstraint(error);
+  const field = constraint ? uniqueFields[constraint] : undefined;
+  if (field) throw problems.taken(field);
   throw error;
 }
 
-export type NewUser = {
+export type Registration = {
   username: string;
   email: string;
   firstName: string;
   lastName: string;
-  passwordHash: string;
-  role: "ADMIN" | "USER";
+  password: string;
+  /** Makes the user an ADMIN when it equals the configured SECRET_ADMIN_KEY. */
+  adminKey?: string;
 };
 
-/** One insert: the database's case-insensitive unique indexes settle concurrent registrations. */
-export async function createUser(db: Db, user: NewUser): Promise<UserRow> {
+/** The local part of an address, which a password must not contain (like the username). */
+const emailName = (email: string) => email.split("@")[0] ?? "";
+
+/**
+ * Creates a user: an ADMIN only with the configured admin key (any other key, or any key while
+ * none is configured, is refused), with an acceptable password. One insert: the database's
+ * case-insensitive unique indexes settle concurrent registrations.
+ */
+export async function registerUser(
+  db: Db,
+  config: Pick<Config, "SECRET_ADMIN_KEY" | "BCRYPT_COST">,
+  registration: Registration,
+): Promise<UserRow> {
+  const { password, adminKey, ...fields } = registration;
+  let role: Role = "USER";
+  if (adminKey !== undefined) {
+    const key = config.SECRET_ADMIN_KEY;
+    if (!key || !(await constantTimeEqual(adminKey, key))) throw problems.invalidAdminKey();
+    role = "ADMIN";
+  }
+  assertAcceptablePassword(password, "password", [fields.username, emailName(fields.email)]);
+  const passwordHash = await hashPassword(password, config.BCRYPT_COST);
   try {
     const [row] = await db
       .insert(users)
-      .values({ id: uuidv7(), ...user })
+      .values({ id: uuidv7(), ...fields, passwordHash, role })
       .returning();
     if (!row) throw new Error("insert returned no row");
     return row;
@@ -45,7 +72,46 @@ export async function createUser(db: Db, user: NewUser): Promise<UserRow> {
   }
 }
 
-export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+/** Refuses a new password bcrypt would cut, a common one, or one containing the user's names. */
+export function assertAcceptablePasswordFor(
+  user: Pick<UserRow, "username" | "email">,
+  password: string,
+  field: string,
+): void {
+  assertAcceptablePassword(password, field, [user.username, emailName(user.email)]);
+}
+
+/**
+ * The active user with this email and password, or a 401 that is the same for an unknown email,
+ * a wrong password and an inactive account. Unknown emails pay for one comparison too, so timing
+ * does not tell which accounts exist. When the stored hash has another cost than the configured
+ * one, `upgrade` writes a new hash (the caller runs it in the background).
+ */
+export async function checkCredentials(
+  db: Db,
+  config: Pick<Config, "BCRYPT_COST">,
+  email: string,
+  password: string,
+): Promise<{ user: UserRow; upgrade?: () => Promise<void> }> {
+  const user = await findUserByEmail(db, email);
+  const matches = await verifyPassword(
+    password,
+    user?.passwordHash ?? decoyHash(config.BCRYPT_COST),
+  );
+  if (!user || !matches || !user.active) throw problems.invalidCredentials();
+  if (!needsRehash(user.passwordHash, config.BCRYPT_COST)) return { user };
+  const upgrade = async () => {
+    const upgraded = await hashPassword(password, config.BCRYPT_COST);
+    // Only over the hash that was checked: a password changed meanwhile is not overwritten.
+    await db
+      .update(users)
+      .set({ passwordHash: upgraded })
+      .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash)));
+  };
+  return { user, upgrade };
+}
+
+async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
   const [row] = await db
     .select()
     .from(users)
@@ -54,9 +120,21 @@ export async function findUserByEmail(db: Db, email: string): Promise<UserRow | 
   return row;
 }
 
-export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
   const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
   return row;
+}
+
+/**
+ * A user as the caller may see them: themselves, or anyone for an admin. A non-admin asking for
+ * anyone else is refused whether or not that user exists, so ids cannot be probed.
+ */
+export async function readUserAs(db: Db, caller: UserRow, id: string): Promise<UserRow> {
+  if (caller.id === id) return caller;
+  if (caller.role !== "ADMIN") throw problems.forbidden("You may only read your own user.");
+  const user = await findUserById(db, id);
+  if (!user) throw problems.notFound("user");
+  return user;
 }
 
 const sortColumns = {
@@ -69,13 +147,13 @@ export type UserListFilter = {
   page: number;
   perPage: number;
   q?: string;
-  role?: "ADMIN" | "USER";
+  role?: Role;
   active?: boolean;
-  sort: "created_at" | "-created_at" | "username" | "-username" | "email" | "-email";
+  sort: UserSort;
 };
 
 /** A page of users and the total that match, in one round trip (a window count). */
-export async function listUsers(db: Db, filter: UserListFilter) {
+export async function searchUsers(db: Db, filter: UserListFilter) {
   const conditions: SQL[] = [];
   if (filter.q) {
     const pattern = `%${filter.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
@@ -105,8 +183,21 @@ export async function listUsers(db: Db, filter: UserListFilter) {
   return { users: rows.map((r) => r.user), total };
 }
 
-/** Sets a new password and moves the token version, ending every session the user had. */
-export async function changePasswordOf(db: Db, user: UserRow, passwordHash: string) {
+/**
+ * Changes the caller's password after checking the current one, and moves the token version,
+ * ending every session the user had. A concurrent change of the same account wins once.
+ */
+export async function changeOwnPassword(
+  db: Db,
+  config: Pick<Config, "BCRYPT_COST">,
+  user: UserRow,
+  passwords: { current: string; next: string },
+): Promise<UserRow> {
+  if (!(await verifyPassword(passwords.current, user.passwordHash))) {
+    throw problems.invalidCurrentPassword();
+  }
+  assertAcceptablePasswordFor(user, passwords.next, "new_password");
+  const passwordHash = await hashPassword(passwords.next, config.BCRYPT_COST);
   const [row] = await db
     .update(users)
     .set({
@@ -117,13 +208,37 @@ export async function changePasswordOf(db: Db, user: UserRow, passwordHash: stri
     })
     .where(and(eq(users.id, user.id), eq(users.tokenVersion, user.tokenVersion)))
     .returning();
-  if (!row) throw new ApiError(409, "conflict", "The account changed meanwhile; try again.");
+  if (!row) throw problems.changedMeanwhile();
   return row;
 }
 
 export type UserChanges = Partial<
   Pick<UserRow, "username" | "email" | "firstName" | "lastName" | "role" | "active">
 >;
+
+/**
+ * Applies the caller's update of a user: anyone may change their own names and email, only an
+ * admin may change someone else, or anyone's role and activity.
+ */
+export async function updateUserAs(
+  db: Db,
+  caller: UserRow,
+  id: string,
+  changes: UserChanges,
+  acceptedRevisions?: number[],
+): Promise<UserRow> {
+  if (caller.role !== "ADMIN") {
+    if (caller.id !== id) throw problems.forbidden("You may only update your own user.");
+    const adminFields = (["role", "active"] as const).filter((key) => changes[key] !== undefined);
+    if (adminFields.length > 0) {
+      throw problems.forbidden(
+        "Only an admin may change role or active.",
+        adminFields.map((path) => ({ path, message: "admins only" })),
+      );
+    }
+  }
+  return updateUser(db, id, changes, acceptedRevisions);
+}
 
 /**
  * Active admins, locked for the statement that reads them: two admins demoting each other at
@@ -149,7 +264,7 @@ function keepsAnAdmin(admins: ReturnType<typeof lockedAdmins>, id: string, after
  * token version bump (role or activity changed) all decided by the database. Throws the 404,
  * 409 or 412 that explains a refused update.
  */
-export async function updateUser(
+async function updateUser(
   db: Db,
   id: string,
   changes: UserChanges,
@@ -187,7 +302,7 @@ export async function updateUser(
 }
 
 /** Deletes the user (sessions and reset tokens go with the row), unless it is the last admin. */
-export async function deleteUser(db: Db, id: string): Promise<void> {
+export async function removeUser(db: Db, id: string): Promise<void> {
   const admins = lockedAdmins(db);
   const [row] = await db
     .with(admins)
@@ -199,17 +314,9 @@ export async function deleteUser(db: Db, id: string): Promise<void> {
 
 async function explainRefusal(db: Db, id: string, acceptedRevisions?: number[]): Promise<ApiError> {
   const current = await findUserById(db, id);
-  if (!current) return new ApiError(404, "not_found", "No user has that id.");
+  if (!current) return problems.notFound("user");
   if (acceptedRevisions && !acceptedRevisions.includes(current.revision)) {
-    return new ApiError(
-      412,
-      "precondition_failed",
-      "The user changed since that ETag; fetch it again.",
-    );
+    return problems.preconditionFailed("The user changed since that ETag; fetch it again.");
   }
-  return new ApiError(
-    409,
-    "last_admin",
-    "The last active admin cannot be demoted, deactivated or deleted.",
-  );
+  return problems.lastAdmin();
 }

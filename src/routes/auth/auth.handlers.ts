@@ -1,106 +1,70 @@
-import type { RouteHandler } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
-import { users } from "../../db/schema";
+import type { Context } from "hono";
 import type { AppEnv } from "../../env";
-import { constantTimeEqual } from "../../lib/crypto";
-import { passwordResetMessage, sendMail } from "../../lib/mail";
-import {
-  assertAcceptablePassword,
-  decoyHash,
-  hashPassword,
-  needsRehash,
-  verifyPassword,
-} from "../../lib/password";
-import { ApiError, NO_STORE } from "../../lib/problem";
+import { NO_STORE } from "../../lib/error-handler";
+import { sendMail } from "../../lib/mail";
+import type { AppRouteHandler } from "../../lib/openapi";
 import type { AuthEnv } from "../../middleware/auth";
-import { enforceRateLimit } from "../../middleware/rate-limit";
+import { toPublicUser } from "../../schemas/user";
+import { requestPasswordReset, resetPasswordWithToken } from "../../services/password-resets";
+import { enforceRateLimit } from "../../services/rate-limits";
 import {
-  createResetToken,
-  findResetTokenUser,
-  spendResetToken,
-} from "../../services/password-resets";
-import { endAllSessions, endSession, rotateSession, startSession } from "../../services/sessions";
-import { changePasswordOf, createUser, findUserByEmail } from "../../services/users";
-import { toPublicUser } from "../users/users.schemas";
-import type {
-  changePassword,
-  forgotPassword,
-  login,
-  logout,
-  refresh,
-  register,
-  resetPassword,
-} from "./auth.routes";
+  endAllSessions,
+  endSession,
+  rotateSession,
+  type SessionTokens,
+  startSession,
+} from "../../services/sessions";
+import { changeOwnPassword, checkCredentials, registerUser } from "../../services/users";
+import type * as routes from "./auth.routes";
 
-const emailName = (email: string) => email.split("@")[0] ?? "";
+/** The client as the rate limits see it: its IP and, when the request names one, the account. */
+const client = (c: Context<AppEnv>, account?: string) => ({
+  ip: c.req.header("CF-Connecting-IP"),
+  account,
+});
 
-export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) => {
+const tokenBody = (tokens: SessionTokens) => ({
+  access_token: tokens.accessToken,
+  token_type: "Bearer" as const,
+  expires_in: tokens.expiresIn,
+  refresh_token: tokens.refreshToken,
+});
+
+export const register: AppRouteHandler<typeof routes.register> = async (c) => {
   const body = c.req.valid("json");
-  const { config, db } = c.var;
-  await enforceRateLimit(c, "REGISTER_LIMITER", body.email);
-  let role: "ADMIN" | "USER" = "USER";
-  if (body.secret_admin_key !== undefined) {
-    const key = config.SECRET_ADMIN_KEY;
-    if (!key || !(await constantTimeEqual(body.secret_admin_key, key))) {
-      throw new ApiError(403, "invalid_admin_key", "The admin key is not valid.");
-    }
-    role = "ADMIN";
-  }
-  assertAcceptablePassword(body.password, "password", [body.username, emailName(body.email)]);
-  const user = await createUser(db, {
+  await enforceRateLimit(c.env, "REGISTER_LIMITER", client(c, body.email));
+  const user = await registerUser(c.var.db, c.var.config, {
     username: body.username,
     email: body.email,
     firstName: body.first_name,
     lastName: body.last_name,
-    passwordHash: await hashPassword(body.password, config.BCRYPT_COST),
-    role,
+    password: body.password,
+    adminKey: body.secret_admin_key,
   });
   return c.json(
     { message: "User registered successfully" as const, user: toPublicUser(user) },
     201,
-    {
-      ...NO_STORE,
-      Location: `/users/${user.id}`,
-    },
+    { ...NO_STORE, Location: `/users/${user.id}` },
   );
 };
 
-export const loginHandler: RouteHandler<typeof login, AppEnv> = async (c) => {
+export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const { email, password } = c.req.valid("json");
   const { config, db } = c.var;
-  await enforceRateLimit(c, "LOGIN_LIMITER", email);
-  const user = await findUserByEmail(db, email);
-  // Unknown emails pay for one comparison too, so timing does not tell which accounts exist.
-  const matches = await verifyPassword(
-    password,
-    user?.passwordHash ?? decoyHash(config.BCRYPT_COST),
-  );
-  if (!user || !matches || !user.active) {
-    throw new ApiError(401, "invalid_credentials", "The email or password is incorrect.", {
-      headers: { "WWW-Authenticate": 'Bearer realm="user-management-api"' },
-    });
-  }
-  if (needsRehash(user.passwordHash, config.BCRYPT_COST)) {
-    const upgraded = await hashPassword(password, config.BCRYPT_COST);
-    c.executionCtx.waitUntil(
-      db
-        .update(users)
-        .set({ passwordHash: upgraded })
-        .where(sql`${users.id} = ${user.id} and ${users.passwordHash} = ${user.passwordHash}`)
-        .then(() => undefined),
-    );
-  }
+  await enforceRateLimit(c.env, "LOGIN_LIMITER", client(c, email));
+  const { user, upgrade } = await checkCredentials(db, config, email, password);
+  if (upgrade) c.executionCtx.waitUntil(upgrade());
   const tokens = await startSession(db, config, user);
-  return c.json({ ...tokens, user: toPublicUser(user) }, 200, NO_STORE);
+  return c.json({ ...tokenBody(tokens), user: toPublicUser(user) }, 200, NO_STORE);
 };
 
-export const refreshHandler: RouteHandler<typeof refresh, AppEnv> = async (c) => {
+export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
   const { refresh_token } = c.req.valid("json");
   const tokens = await rotateSession(c.var.db, c.var.config, refresh_token);
-  return c.json(tokens, 200, NO_STORE);
+  return c.json(tokenBody(tokens), 200, NO_STORE);
 };
 
-export const logoutHandler: RouteHandler<typeof logout, AuthEnv> = async (c) => {
+export const logout: AppRouteHandler<typeof routes.logout, AuthEnv> = async (c) => {
   const { scope } = c.req.valid("query");
   const body = c.req.valid("json") ?? {};
   const { db, user, claims } = c.var;
@@ -112,48 +76,43 @@ export const logoutHandler: RouteHandler<typeof logout, AuthEnv> = async (c) => 
   return c.body(null, 204);
 };
 
-const forgotMessage =
-  "If an account exists for that email, a password reset email has been sent." as const;
-
-export const forgotPasswordHandler: RouteHandler<typeof forgotPassword, AppEnv> = async (c) => {
+export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = async (c) => {
   const { email } = c.req.valid("json");
   const { config, db } = c.var;
-  await enforceRateLimit(c, "FORGOT_PASSWORD_LIMITER", email);
-  const issued = await createResetToken(db, config, email);
-  if (issued) {
-    c.executionCtx.waitUntil(sendMail(config, passwordResetMessage(config, issued, issued.token)));
-  }
-  return c.json({ message: forgotMessage }, 202);
+  await enforceRateLimit(c.env, "FORGOT_PASSWORD_LIMITER", client(c, email));
+  const message = await requestPasswordReset(db, config, email);
+  if (message) c.executionCtx.waitUntil(sendMail(config, message));
+  return c.json(
+    {
+      message:
+        "If an account exists for that email, a password reset email has been sent." as const,
+    },
+    202,
+  );
 };
 
-export const resetPasswordHandler: RouteHandler<typeof resetPassword, AppEnv> = async (c) => {
+export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async (c) => {
   const body = c.req.valid("json");
-  const { config, db } = c.var;
-  await enforceRateLimit(c, "RESET_PASSWORD_LIMITER", body.email);
-  const user = await findResetTokenUser(db, body.reset_token, body.email);
-  assertAcceptablePassword(body.new_password, "new_password", [
-    user.username,
-    emailName(user.email),
-  ]);
-  const hash = await hashPassword(body.new_password, config.BCRYPT_COST);
-  await spendResetToken(db, body.reset_token, user.id, hash);
+  await enforceRateLimit(c.env, "RESET_PASSWORD_LIMITER", client(c, body.email));
+  await resetPasswordWithToken(c.var.db, c.var.config, {
+    token: body.reset_token,
+    newPassword: body.new_password,
+    email: body.email,
+  });
   return c.json({ message: "Password reset successfully" }, 200);
 };
 
-export const changePasswordHandler: RouteHandler<typeof changePassword, AuthEnv> = async (c) => {
+export const changePassword: AppRouteHandler<typeof routes.changePassword, AuthEnv> = async (c) => {
   const { current_password, new_password } = c.req.valid("json");
   const { config, db, user } = c.var;
-  if (!(await verifyPassword(current_password, user.passwordHash))) {
-    throw new ApiError(400, "invalid_current_password", "The current password is incorrect.", {
-      errors: [{ path: "current_password", message: "is incorrect" }],
-    });
-  }
-  assertAcceptablePassword(new_password, "new_password", [user.username, emailName(user.email)]);
-  const changed = await changePasswordOf(
-    db,
-    user,
-    await hashPassword(new_password, config.BCRYPT_COST),
-  );
+  const changed = await changeOwnPassword(db, config, user, {
+    current: current_password,
+    next: new_password,
+  });
   const tokens = await startSession(db, config, changed);
-  return c.json({ message: "Password changed successfully" as const, ...tokens }, 200, NO_STORE);
+  return c.json(
+    { message: "Password changed successfully" as const, ...tokenBody(tokens) },
+    200,
+    NO_STORE,
+  );
 };

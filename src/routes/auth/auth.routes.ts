@@ -1,6 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
-import { jsonContent, MessageSchema, problems } from "../../lib/openapi";
-import { requireAuth } from "../../middleware/auth";
+import {
+  AUTH_PROBLEMS,
+  BODY_PROBLEMS,
+  jsonContent,
+  MessageSchema,
+  problemResponses,
+  SERVER_PROBLEMS,
+} from "../../lib/openapi";
+import { authed } from "../presets";
 import {
   ChangePasswordSchema,
   ForgotPasswordAcceptedSchema,
@@ -39,7 +46,15 @@ export const register = createRoute({
       },
       content: jsonContent(RegisteredSchema),
     },
-    ...problems(400, 403, 409, 413, 415, 422, 429, 500, 503),
+    ...problemResponses(
+      BODY_PROBLEMS,
+      "invalid_admin_key",
+      "conflict",
+      "password_too_long",
+      "weak_password",
+      "rate_limited",
+      SERVER_PROBLEMS,
+    ),
   },
 });
 
@@ -56,7 +71,7 @@ export const login = createRoute({
       headers: noStore,
       content: jsonContent(LoginResultSchema),
     },
-    ...problems(400, 401, 413, 415, 422, 429, 500, 503),
+    ...problemResponses(BODY_PROBLEMS, "invalid_credentials", "rate_limited", SERVER_PROBLEMS),
   },
 });
 
@@ -70,7 +85,7 @@ export const refresh = createRoute({
   request: { body: { required: true, content: jsonContent(RefreshSchema) } },
   responses: {
     200: { description: "New tokens", headers: noStore, content: jsonContent(TokensSchema) },
-    ...problems(400, 401, 413, 415, 422, 500, 503),
+    ...problemResponses(BODY_PROBLEMS, "invalid_refresh_token", SERVER_PROBLEMS),
   },
 });
 
@@ -79,15 +94,14 @@ export const logout = createRoute({
   path: "/auth/logout",
   tags: ["Auth"],
   summary: "End this session, or every session",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireAuth] as const,
+  ...authed,
   request: {
     query: LogoutQuerySchema,
     body: { required: false, content: jsonContent(LogoutSchema) },
   },
   responses: {
     204: { description: "Logged out" },
-    ...problems(400, 401, 413, 415, 422, 500, 503),
+    ...problemResponses(BODY_PROBLEMS, AUTH_PROBLEMS, SERVER_PROBLEMS),
   },
 });
 
@@ -100,7 +114,7 @@ export const forgotPassword = createRoute({
   request: { body: { required: true, content: jsonContent(ForgotPasswordSchema) } },
   responses: {
     202: { description: "Accepted", content: jsonContent(ForgotPasswordAcceptedSchema) },
-    ...problems(400, 413, 415, 422, 429, 500, 503),
+    ...problemResponses(BODY_PROBLEMS, "rate_limited", SERVER_PROBLEMS),
   },
 });
 
@@ -113,7 +127,14 @@ export const resetPassword = createRoute({
   request: { body: { required: true, content: jsonContent(ResetPasswordSchema) } },
   responses: {
     200: { description: "Password reset", content: jsonContent(MessageSchema) },
-    ...problems(400, 413, 415, 422, 429, 500, 503),
+    ...problemResponses(
+      BODY_PROBLEMS,
+      "invalid_or_expired_token",
+      "password_too_long",
+      "weak_password",
+      "rate_limited",
+      SERVER_PROBLEMS,
+    ),
   },
 });
 
@@ -124,8 +145,7 @@ export const changePassword = createRoute({
   summary: "Change the password (needs the current one)",
   description:
     "Ends every other session and access token of the user; the tokens in the answer continue the caller's session.",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireAuth] as const,
+  ...authed,
   request: { body: { required: true, content: jsonContent(ChangePasswordSchema) } },
   responses: {
     200: {
@@ -133,6 +153,14 @@ export const changePassword = createRoute({
       headers: noStore,
       content: jsonContent(PasswordChangedSchema),
     },
-    ...problems(400, 401, 413, 415, 422, 500, 503),
+    ...problemResponses(
+      BODY_PROBLEMS,
+      AUTH_PROBLEMS,
+      "invalid_current_password",
+      "conflict",
+      "password_too_long",
+      "weak_password",
+      SERVER_PROBLEMS,
+    ),
   },
 });

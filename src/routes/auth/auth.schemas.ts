@@ -5,7 +5,7 @@ import {
   passwordSchema,
   UserSchema,
   usernameSchema,
-} from "../users/users.schemas";
+} from "../../schemas/user";
 
 const opaqueToken = z.string().min(1).max(512);
 

@@ -1,28 +1,12 @@
 import { createRouter } from "../../lib/openapi";
-import {
-  changePasswordHandler,
-  forgotPasswordHandler,
-  loginHandler,
-  logoutHandler,
-  refreshHandler,
-  registerHandler,
-  resetPasswordHandler,
-} from "./auth.handlers";
-import {
-  changePassword,
-  forgotPassword,
-  login,
-  logout,
-  refresh,
-  register,
-  resetPassword,
-} from "./auth.routes";
+import * as handlers from "./auth.handlers";
+import * as routes from "./auth.routes";
 
 export const authRouter = createRouter()
-  .openapi(register, registerHandler)
-  .openapi(login, loginHandler)
-  .openapi(refresh, refreshHandler)
-  .openapi(logout, logoutHandler)
-  .openapi(forgotPassword, forgotPasswordHandler)
-  .openapi(resetPassword, resetPasswordHandler)
-  .openapi(changePassword, changePasswordHandler);
+  .openapi(routes.register, handlers.register)
+  .openapi(routes.login, handlers.login)
+  .openapi(routes.refresh, handlers.refresh)
+  .openapi(routes.logout, handlers.logout)
+  .openapi(routes.forgotPassword, handlers.forgotPassword)
+  .openapi(routes.resetPassword, handlers.resetPassword)
+  .openapi(routes.changePassword, handlers.changePassword);

@@ -1,19 +1,12 @@
-import type { RouteHandler } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
-import type { AppEnv } from "../../env";
-import { ApiError } from "../../lib/problem";
-import type { live, ready } from "./health.routes";
+import type { AppRouteHandler } from "../../lib/openapi";
+import { problems } from "../../lib/problems";
+import { pingDatabase } from "../../services/health";
+import type * as routes from "./health.routes";
 
-export const liveHandler: RouteHandler<typeof live, AppEnv> = (c) =>
+export const live: AppRouteHandler<typeof routes.live> = (c) =>
   c.json({ status: "ok" as const }, 200);
 
-export const readyHandler: RouteHandler<typeof ready, AppEnv> = async (c) => {
-  try {
-    await c.var.db.execute(sql`select 1`);
-  } catch {
-    throw new ApiError(503, "database_unavailable", "The database does not answer.", {
-      headers: { "Retry-After": "5" },
-    });
-  }
+export const ready: AppRouteHandler<typeof routes.ready> = async (c) => {
+  if (!(await pingDatabase(c.var.db))) throw problems.databaseUnavailable();
   return c.json({ status: "ok" as const }, 200);
 };

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { problems } from "../../lib/openapi";
+import { jsonContent, problemResponses, SERVER_PROBLEMS } from "../../lib/openapi";
 
 const StatusSchema = z.object({ status: z.literal("ok") }).openapi("HealthStatus");
 
@@ -9,8 +9,8 @@ export const live = createRoute({
   tags: ["Health"],
   summary: "Liveness: the Worker answers (the database is not touched)",
   responses: {
-    200: { description: "Alive", content: { "application/json": { schema: StatusSchema } } },
-    ...problems(500),
+    200: { description: "Alive", content: jsonContent(StatusSchema) },
+    ...problemResponses("internal_error", "configuration_error"),
   },
 });
 
@@ -20,7 +20,7 @@ export const ready = createRoute({
   tags: ["Health"],
   summary: "Readiness: the database answers a query",
   responses: {
-    200: { description: "Ready", content: { "application/json": { schema: StatusSchema } } },
-    ...problems(500, 503),
+    200: { description: "Ready", content: jsonContent(StatusSchema) },
+    ...problemResponses(SERVER_PROBLEMS),
   },
 });

@@ -1,5 +1,7 @@
 import { createRouter } from "../../lib/openapi";
-import { liveHandler, readyHandler } from "./health.handlers";
-import { live, ready } from "./health.routes";
+import * as handlers from "./health.handlers";
+import * as routes from "./health.routes";
 
-export const healthRouter = createRouter().openapi(live, liveHandler).openapi(ready, readyHandler);
+export const healthRouter = createRouter()
+  .openapi(routes.live, handlers.live)
+  .openapi(routes.ready, handlers.ready);

@@ -1,29 +1,13 @@
 import { createRouter } from "../../lib/openapi";
-import {
-  deleteUserHandler,
-  getMeHandler,
-  getUserHandler,
-  listUsersHandler,
-  patchUserHandler,
-  putUserHandler,
-  updateMeHandler,
-} from "./users.handlers";
-import {
-  deleteUser,
-  getMe,
-  getUser,
-  listUsers,
-  patchUser,
-  putUser,
-  updateMe,
-} from "./users.routes";
+import * as handlers from "./users.handlers";
+import * as routes from "./users.routes";
 
 // /users/me before /users/{id}, so "me" is never read as an id.
 export const usersRouter = createRouter()
-  .openapi(listUsers, listUsersHandler)
-  .openapi(getMe, getMeHandler)
-  .openapi(updateMe, updateMeHandler)
-  .openapi(getUser, getUserHandler)
-  .openapi(putUser, putUserHandler)
-  .openapi(patchUser, patchUserHandler)
-  .openapi(deleteUser, deleteUserHandler);
+  .openapi(routes.listUsers, handlers.listUsers)
+  .openapi(routes.getMe, handlers.getMe)
+  .openapi(routes.updateMe, handlers.updateMe)
+  .openapi(routes.getUser, handlers.getUser)
+  .openapi(routes.putUser, handlers.putUser)
+  .openapi(routes.patchUser, handlers.patchUser)
+  .openapi(routes.deleteUser, handlers.deleteUser);

@@ -1,19 +1,13 @@
-import type { RouteHandler } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { NO_STORE } from "../../lib/error-handler";
 import { acceptedRevisions, etagOf } from "../../lib/etag";
-import { ApiError, NO_STORE } from "../../lib/problem";
+import type { AppRouteHandler } from "../../lib/openapi";
 import type { AuthEnv } from "../../middleware/auth";
-import { deleteUser, findUserById, listUsers, updateUser } from "../../services/users";
-import type {
-  deleteUser as deleteUserRoute,
-  getMe,
-  getUser,
-  listUsers as listUsersRoute,
-  patchUser,
-  putUser,
-  updateMe,
-} from "./users.routes";
-import { type PublicUser, toPublicUser } from "./users.schemas";
+import { toPublicUser } from "../../schemas/user";
+import { readUserAs, removeUser, searchUsers, updateUserAs } from "../../services/users";
+import type * as routes from "./users.routes";
+import type { UserUpdateSchema } from "./users.schemas";
 
 function pageLinks(c: Context, page: number, perPage: number, total: number): string {
   const last = Math.max(1, Math.ceil(total / perPage));
@@ -31,9 +25,9 @@ function pageLinks(c: Context, page: number, perPage: number, total: number): st
   ].join(", ");
 }
 
-export const listUsersHandler: RouteHandler<typeof listUsersRoute, AuthEnv> = async (c) => {
+export const listUsers: AppRouteHandler<typeof routes.listUsers, AuthEnv> = async (c) => {
   const query = c.req.valid("query");
-  const { users, total } = await listUsers(c.var.db, {
+  const { users, total } = await searchUsers(c.var.db, {
     page: query.page,
     perPage: query.per_page,
     q: query.q,
@@ -48,53 +42,24 @@ export const listUsersHandler: RouteHandler<typeof listUsersRoute, AuthEnv> = as
   });
 };
 
-export const getMeHandler: RouteHandler<typeof getMe, AuthEnv> = (c) =>
+export const getMe: AppRouteHandler<typeof routes.getMe, AuthEnv> = (c) =>
   c.json(toPublicUser(c.var.user), 200, { ...NO_STORE, ETag: etagOf(c.var.user) });
 
-export const getUserHandler: RouteHandler<typeof getUser, AuthEnv> = async (c) => {
-  const { id } = c.req.valid("param");
-  const caller = c.var.user;
-  if (caller.id === id)
-    return c.json(toPublicUser(caller), 200, { ...NO_STORE, ETag: etagOf(caller) });
-  if (caller.role !== "ADMIN") {
-    throw new ApiError(403, "forbidden", "You may only read your own user.");
-  }
-  const user = await findUserById(c.var.db, id);
-  if (!user) throw new ApiError(404, "not_found", "No user has that id.");
+export const getUser: AppRouteHandler<typeof routes.getUser, AuthEnv> = async (c) => {
+  const user = await readUserAs(c.var.db, c.var.user, c.req.valid("param").id);
   return c.json(toPublicUser(user), 200, { ...NO_STORE, ETag: etagOf(user) });
 };
 
-type UpdateBody = {
-  username?: string;
-  email?: string;
-  first_name?: string;
-  last_name?: string;
-  role?: "ADMIN" | "USER";
-  active?: boolean;
-};
-
-async function applyUpdate(
+/** The one update of every route that changes a user (PATCH or PUT, by id or /me). */
+async function update(
   c: Context<AuthEnv>,
   id: string,
-  body: UpdateBody,
+  body: z.output<typeof UserUpdateSchema>,
   ifMatch: string | undefined,
-): Promise<{ user: PublicUser; etag: string }> {
-  const caller = c.var.user;
-  if (caller.role !== "ADMIN") {
-    if (caller.id !== id)
-      throw new ApiError(403, "forbidden", "You may only update your own user.");
-    if (body.role !== undefined || body.active !== undefined) {
-      throw new ApiError(403, "forbidden", "Only an admin may change role or active.", {
-        errors: [
-          ...(body.role !== undefined ? [{ path: "role", message: "admins only" }] : []),
-          ...(body.active !== undefined ? [{ path: "active", message: "admins only" }] : []),
-        ],
-      });
-    }
-  }
-  const revisions = acceptedRevisions(ifMatch);
-  const row = await updateUser(
+) {
+  const row = await updateUserAs(
     c.var.db,
+    c.var.user,
     id,
     {
       username: body.username,
@@ -104,37 +69,24 @@ async function applyUpdate(
       role: body.role,
       active: body.active,
     },
-    revisions,
+    acceptedRevisions(ifMatch),
   );
-  return { user: toPublicUser(row), etag: etagOf(row) };
+  return c.json({ message: "User updated successfully" as const, user: toPublicUser(row) }, 200, {
+    ...NO_STORE,
+    ETag: etagOf(row),
+  });
 }
 
-const updated = "User updated successfully" as const;
+export const updateMe: AppRouteHandler<typeof routes.updateMe, AuthEnv> = (c) =>
+  update(c, c.var.user.id, c.req.valid("json"), c.req.valid("header")["if-match"]);
 
-export const updateMeHandler: RouteHandler<typeof updateMe, AuthEnv> = async (c) => {
-  const { user, etag } = await applyUpdate(
-    c,
-    c.var.user.id,
-    c.req.valid("json"),
-    c.req.valid("header")["if-match"],
-  );
-  return c.json({ message: updated, user }, 200, { ...NO_STORE, ETag: etag });
-};
+export const patchUser: AppRouteHandler<typeof routes.patchUser, AuthEnv> = (c) =>
+  update(c, c.req.valid("param").id, c.req.valid("json"), c.req.valid("header")["if-match"]);
 
-const updateUserHandler: RouteHandler<typeof patchUser, AuthEnv> = async (c) => {
-  const { user, etag } = await applyUpdate(
-    c,
-    c.req.valid("param").id,
-    c.req.valid("json"),
-    c.req.valid("header")["if-match"],
-  );
-  return c.json({ message: updated, user }, 200, { ...NO_STORE, ETag: etag });
-};
+export const putUser: AppRouteHandler<typeof routes.putUser, AuthEnv> = (c) =>
+  update(c, c.req.valid("param").id, c.req.valid("json"), c.req.valid("header")["if-match"]);
 
-export const patchUserHandler = updateUserHandler;
-export const putUserHandler = updateUserHandler as unknown as RouteHandler<typeof putUser, AuthEnv>;
-
-export const deleteUserHandler: RouteHandler<typeof deleteUserRoute, AuthEnv> = async (c) => {
-  await deleteUser(c.var.db, c.req.valid("param").id);
+export const deleteUser: AppRouteHandler<typeof routes.deleteUser, AuthEnv> = async (c) => {
+  await removeUser(c.var.db, c.req.valid("param").id);
   return c.json({ message: "User deleted successfully" }, 200);
 };

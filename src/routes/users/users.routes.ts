@@ -1,16 +1,27 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { jsonContent, MessageSchema, problems } from "../../lib/openapi";
-import { requireAdmin, requireAuth } from "../../middleware/auth";
+import {
+  AUTH_PROBLEMS,
+  BODY_PROBLEMS,
+  jsonContent,
+  MessageSchema,
+  problemResponses,
+  SERVER_PROBLEMS,
+} from "../../lib/openapi";
+import { UserSchema } from "../../schemas/user";
+import { adminOnly, authed } from "../presets";
 import {
   ListUsersQuerySchema,
   UserIdParamSchema,
-  UserSchema,
   UserUpdatedSchema,
   UserUpdateSchema,
 } from "./users.schemas";
 
-const security = [{ bearerAuth: [] }];
 const etag = { ETag: { schema: { type: "string" as const, example: '"3"' } } };
+const updatedResponse = {
+  description: "Updated",
+  headers: etag,
+  content: jsonContent(UserUpdatedSchema),
+};
 const ifMatch = z.object({
   "if-match": z
     .string()
@@ -29,8 +40,7 @@ export const listUsers = createRoute({
   summary: "List users (admin)",
   description:
     "Paginated, filtered and sorted. `X-Total-Count` carries the number of matches and `Link` (RFC 8288) the first, prev, next and last pages.",
-  security,
-  middleware: [requireAuth, requireAdmin] as const,
+  ...adminOnly,
   request: { query: ListUsersQuerySchema },
   responses: {
     200: {
@@ -41,7 +51,7 @@ export const listUsers = createRoute({
       },
       content: jsonContent(z.array(UserSchema)),
     },
-    ...problems(401, 403, 422, 500, 503),
+    ...problemResponses(AUTH_PROBLEMS, "forbidden", "validation_failed", SERVER_PROBLEMS),
   },
 });
 
@@ -50,11 +60,10 @@ export const getMe = createRoute({
   path: "/users/me",
   tags: ["Users"],
   summary: "The caller's own user",
-  security,
-  middleware: [requireAuth] as const,
+  ...authed,
   responses: {
     200: { description: "The caller", headers: etag, content: jsonContent(UserSchema) },
-    ...problems(401, 500, 503),
+    ...problemResponses(AUTH_PROBLEMS, SERVER_PROBLEMS),
   },
 });
 
@@ -63,12 +72,18 @@ export const updateMe = createRoute({
   path: "/users/me",
   tags: ["Users"],
   summary: "Update the caller's own user",
-  security,
-  middleware: [requireAuth] as const,
+  ...authed,
   request: { headers: ifMatch, body: { required: true, content: jsonContent(UserUpdateSchema) } },
   responses: {
-    200: { description: "Updated", headers: etag, content: jsonContent(UserUpdatedSchema) },
-    ...problems(400, 401, 403, 409, 412, 413, 415, 422, 500, 503),
+    200: updatedResponse,
+    ...problemResponses(
+      BODY_PROBLEMS,
+      AUTH_PROBLEMS,
+      "forbidden",
+      "conflict",
+      "precondition_failed",
+      SERVER_PROBLEMS,
+    ),
   },
 });
 
@@ -78,12 +93,17 @@ export const getUser = createRoute({
   tags: ["Users"],
   summary: "Get a user (self or admin)",
   description: "A non-admin asking for anyone else gets 403, whether or not that user exists.",
-  security,
-  middleware: [requireAuth] as const,
+  ...authed,
   request: { params: UserIdParamSchema },
   responses: {
     200: { description: "The user", headers: etag, content: jsonContent(UserSchema) },
-    ...problems(401, 403, 404, 422, 500, 503),
+    ...problemResponses(
+      AUTH_PROBLEMS,
+      "forbidden",
+      "not_found",
+      "validation_failed",
+      SERVER_PROBLEMS,
+    ),
   },
 });
 
@@ -95,16 +115,24 @@ const updateRoute = <M extends "put" | "patch">(method: M) =>
     summary: `Update a user (self or admin; partial, like PATCH)`,
     description:
       "Self or admin may change username, email, first_name and last_name; only an admin may change role and active. Deactivating a user or changing their role ends their sessions. The last active admin cannot be demoted or deactivated (409 last_admin).",
-    security,
-    middleware: [requireAuth] as const,
+    ...authed,
     request: {
       params: UserIdParamSchema,
       headers: ifMatch,
       body: { required: true, content: jsonContent(UserUpdateSchema) },
     },
     responses: {
-      200: { description: "Updated", headers: etag, content: jsonContent(UserUpdatedSchema) },
-      ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 500, 503),
+      200: updatedResponse,
+      ...problemResponses(
+        BODY_PROBLEMS,
+        AUTH_PROBLEMS,
+        "forbidden",
+        "not_found",
+        "conflict",
+        "last_admin",
+        "precondition_failed",
+        SERVER_PROBLEMS,
+      ),
     },
   });
 
@@ -118,11 +146,17 @@ export const deleteUser = createRoute({
   summary: "Delete a user (admin)",
   description:
     "The user's sessions and tokens end with it. The last active admin cannot be deleted.",
-  security,
-  middleware: [requireAuth, requireAdmin] as const,
+  ...adminOnly,
   request: { params: UserIdParamSchema },
   responses: {
     200: { description: "Deleted", content: jsonContent(MessageSchema) },
-    ...problems(401, 403, 404, 409, 422, 500, 503),
+    ...problemResponses(
+      AUTH_PROBLEMS,
+      "forbidden",
+      "not_found",
+      "last_admin",
+      "validation_failed",
+      SERVER_PROBLEMS,
+    ),
   },
 });

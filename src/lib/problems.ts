@@ -1,0 +1,198 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ZodError } from "zod";
+
+/**
+ * Every problem the API can answer, by its stable `code`: the status it carries and the detail a
+ * client sees by default. The builders below, the OpenAPI error responses and their examples all
+ * read this table, so the documentation cannot drift from what the server throws.
+ */
+export const PROBLEMS = {
+  malformed_json: { status: 400, detail: "The request body is not valid JSON." },
+  invalid_current_password: { status: 400, detail: "The current password is incorrect." },
+  invalid_or_expired_token: {
+    status: 400,
+    detail: "The reset token is invalid, expired or already used.",
+  },
+  unauthorized: { status: 401, detail: "Authentication is required." },
+  invalid_token: { status: 401, detail: "The access token is invalid or expired." },
+  invalid_credentials: { status: 401, detail: "The email or password is incorrect." },
+  invalid_refresh_token: { status: 401, detail: "The refresh token is invalid or expired." },
+  forbidden: { status: 403, detail: "This action needs the ADMIN role." },
+  invalid_admin_key: { status: 403, detail: "The admin key is not valid." },
+  not_found: { status: 404, detail: "No user has that id." },
+  conflict: { status: 409, detail: "That email is already taken." },
+  last_admin: {
+    status: 409,
+    detail: "The last active admin cannot be demoted, deactivated or deleted.",
+  },
+  precondition_failed: { status: 412, detail: "If-Match does not match the current ETag." },
+  payload_too_large: { status: 413, detail: "The request body is larger than 64 KiB." },
+  unsupported_media_type: { status: 415, detail: "Send the request body as application/json." },
+  validation_failed: { status: 422, detail: "The request did not pass validation." },
+  password_too_long: { status: 422, detail: "The password is longer than 72 bytes." },
+  weak_password: { status: 422, detail: "The password is too common or too easy to guess." },
+  rate_limited: { status: 429, detail: "Too many requests; try again later." },
+  internal_error: { status: 500, detail: "An unexpected error occurred." },
+  configuration_error: { status: 500, detail: "The server is misconfigured." },
+  database_unavailable: { status: 503, detail: "The database is unavailable; try again." },
+} as const satisfies Record<string, { status: ContentfulStatusCode; detail: string }>;
+
+/** The `title` of a problem: the status's reason phrase. */
+export const STATUS_TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export type FieldError = { path: string; message: string };
+
+type Extra = { errors?: FieldError[]; headers?: Record<string, string> };
+
+/**
+ * An error that becomes an RFC 9457 problem response. Only the builders of this module make one;
+ * the app's error handler renders it, so every error anywhere has one shape.
+ */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly errors?: FieldError[];
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    readonly code: ProblemCode,
+    detail: string = PROBLEMS[code].detail,
+    extra: Extra = {},
+  ) {
+    super(detail);
+    this.name = "ApiError";
+    this.status = PROBLEMS[code].status;
+    this.errors = extra.errors;
+    this.headers = extra.headers;
+  }
+}
+
+const REALM = "user-management-api";
+
+/** The RFC 6750 challenge of every 401: bare when no credentials came, else with the error. */
+function bearerChallenge(error?: { error: string; description?: string }): string {
+  if (!error) return `Bearer realm="${REALM}"`;
+  const description = error.description ? `, error_description="${error.description}"` : "";
+  return `Bearer realm="${REALM}", error="${error.error}"${description}`;
+}
+
+/** Seconds a client should wait before retrying while the database is unavailable. */
+const DATABASE_RETRY_AFTER = "5";
+
+const fieldErrors = (path: string, message: string): Extra => ({
+  errors: [{ path, message }],
+});
+
+/** The problems the API answers, each built in one place. */
+export const problems = {
+  malformedJson: () => new ApiError("malformed_json"),
+  unsupportedMediaType: () =>
+    new ApiError("unsupported_media_type", undefined, {
+      headers: { "Accept-Post": "application/json" },
+    }),
+  payloadTooLarge: () => new ApiError("payload_too_large"),
+  routeNotFound: (method: string, path: string) =>
+    new ApiError("not_found", `No route matches ${method} ${path}.`),
+  notFound: (what: "user") => new ApiError("not_found", `No ${what} has that id.`),
+
+  validation(error: ZodError, location?: "query" | "path" | "header"): ApiError {
+    const errors = error.issues.flatMap((issue): FieldError[] => {
+      const path = [location, ...issue.path.map(String)].filter(Boolean).join(".");
+      if (issue.code === "unrecognized_keys") {
+        return issue.keys.map((key) => ({
+          path: [path, key].filter(Boolean).join("."),
+          message: "is not an accepted field",
+        }));
+      }
+      return [{ path: path || "(body)", message: issue.message }];
+    });
+    return new ApiError("validation_failed", undefined, { errors });
+  },
+  passwordTooLong: (field: string, maxBytes: number) =>
+    new ApiError(
+      "password_too_long",
+      undefined,
+      fieldErrors(field, `must be at most ${maxBytes} bytes of UTF-8`),
+    ),
+  weakPassword: (field: string, personal: boolean) =>
+    new ApiError(
+      "weak_password",
+      undefined,
+      fieldErrors(
+        field,
+        personal
+          ? "must not contain the username or email name"
+          : "is one of the most common passwords",
+      ),
+    ),
+
+  /** No credentials at all: the bare challenge. */
+  unauthenticated: () =>
+    new ApiError("unauthorized", undefined, { headers: { "WWW-Authenticate": bearerChallenge() } }),
+  /** Credentials that are malformed, forged, expired or revoked. */
+  invalidToken: (detail: string = PROBLEMS.invalid_token.detail) =>
+    new ApiError("invalid_token", detail, {
+      headers: {
+        "WWW-Authenticate": bearerChallenge({ error: "invalid_token", description: detail }),
+      },
+    }),
+  invalidCredentials: () =>
+    new ApiError("invalid_credentials", undefined, {
+      headers: { "WWW-Authenticate": bearerChallenge() },
+    }),
+  invalidRefreshToken: () =>
+    new ApiError("invalid_refresh_token", undefined, {
+      headers: { "WWW-Authenticate": bearerChallenge({ error: "invalid_token" }) },
+    }),
+  invalidResetToken: () => new ApiError("invalid_or_expired_token"),
+  invalidCurrentPassword: () =>
+    new ApiError(
+      "invalid_current_password",
+      undefined,
+      fieldErrors("current_password", "is incorrect"),
+    ),
+  invalidAdminKey: () => new ApiError("invalid_admin_key"),
+
+  adminOnly: () => new ApiError("forbidden"),
+  forbidden: (detail: string, errors?: FieldError[]) =>
+    new ApiError("forbidden", detail, { errors }),
+
+  taken: (field: "username" | "email") =>
+    new ApiError(
+      "conflict",
+      `That ${field} is already taken.`,
+      fieldErrors(field, "is already taken"),
+    ),
+  changedMeanwhile: () => new ApiError("conflict", "The account changed meanwhile; try again."),
+  lastAdmin: () => new ApiError("last_admin"),
+  preconditionFailed: (detail: string = PROBLEMS.precondition_failed.detail) =>
+    new ApiError("precondition_failed", detail),
+
+  rateLimited: (retryAfterSeconds: number) =>
+    new ApiError("rate_limited", undefined, {
+      headers: { "Retry-After": String(retryAfterSeconds) },
+    }),
+
+  internal: () => new ApiError("internal_error"),
+  configuration: (issues: string[]) =>
+    new ApiError("configuration_error", `The server is misconfigured: ${issues.join("; ")}.`),
+  databaseUnavailable: () =>
+    new ApiError("database_unavailable", undefined, {
+      headers: { "Retry-After": DATABASE_RETRY_AFTER },
+    }),
+};
