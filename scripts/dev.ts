@@ -8,7 +8,7 @@ import { relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { databaseTargetOf, ensureDevVars, readDevVars, redactUrl } from "./dev-vars.ts";
 import { nodeForWrangler } from "./node-runtime.ts";
-import { type SqlEndpoint, startSqlEndpoint } from "./sql-endpoint.ts";
+import { type SqlEndpoint, startSqlEndpoint } from "./sql-endpoint/index.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const devVarsFile = resolve(root, ".dev.vars");

@@ -3,7 +3,7 @@
 // Worker's bindings through vitest's provide/inject.
 import { resolve } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startSqlEndpoint } from "../scripts/sql-endpoint.ts";
+import { startSqlEndpoint } from "../scripts/sql-endpoint/index.ts";
 import { startMailSink } from "./mail-sink.ts";
 
 declare module "vitest" {

@@ -10,9 +10,9 @@ import { drizzle } from "drizzle-orm/neon-http";
 import { boolean, integer, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SqlEndpoint, type SqlEndpointOptions, startSqlEndpoint } from "./sql-endpoint.ts";
+import { type SqlEndpoint, type SqlEndpointOptions, startSqlEndpoint } from "./index.ts";
 
-const migrationsFolder = resolve(import.meta.dirname, "../drizzle");
+const migrationsFolder = resolve(import.meta.dirname, "../../drizzle");
 
 type Backend = SqlEndpointOptions["backend"];
 const backends: [string, Backend][] = [["PGlite", { kind: "pglite" }]];
