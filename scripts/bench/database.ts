@@ -9,10 +9,18 @@ import type { Backend } from "../sql-endpoint/index.ts";
 import { startProcess } from "./processes.ts";
 import { messageOf } from "./report.ts";
 
+// A connection the server ends mid-call fails that call; unheard, its 'error' event would also
+// crash the benchmark before it cleans up.
+function newClient(config: pg.ClientConfig): pg.Client {
+  const client = new pg.Client(config);
+  client.on("error", () => {});
+  return client;
+}
+
 export async function chooseBackend(
   url: string,
 ): Promise<{ backend: Backend; description: string }> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  const client = newClient({ connectionString: url, connectionTimeoutMillis: 3_000 });
   try {
     await client.connect();
     await client.query("select 1");
@@ -27,12 +35,17 @@ export async function chooseBackend(
   }
 }
 
-export async function startDatabase(
-  backend: Backend,
-): Promise<{ sqlUrl: string; countUrl: string }> {
+export type DatabaseSide = { sqlUrl: string; countUrl: string; secret: string };
+
+export async function startDatabase(backend: Backend, database: string): Promise<DatabaseSide> {
   const child = startProcess(
     process.execPath,
-    ["--import", "tsx", join(import.meta.dirname, "database-server.ts"), JSON.stringify(backend)],
+    [
+      "--import",
+      "tsx",
+      join(import.meta.dirname, "database-server.ts"),
+      JSON.stringify({ backend, database }),
+    ],
     // Its stdin stays open while this script lives: the child's way to notice a parent that died.
     { stdin: "pipe", stderr: "inherit" },
   );
@@ -42,11 +55,11 @@ export async function startDatabase(
   });
   const [line] = (await Promise.race([once(lines, "line"), exited])) as [string];
   lines.close();
-  return JSON.parse(line) as { sqlUrl: string; countUrl: string };
+  return JSON.parse(line) as DatabaseSide;
 }
 
 export async function dropScratchDatabase(serverUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
+  const client = newClient({ connectionString: serverUrl });
   try {
     await client.connect();
     // The name is ours ([a-z0-9_]), so quoting it is enough.

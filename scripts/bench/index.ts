@@ -49,12 +49,12 @@ async function main(): Promise<void> {
   const { backend, description } = await chooseBackend(databaseServerUrl);
   const databaseName = `bench_${randomBytes(6).toString("hex")}`;
   if (backend.kind === "pg") scratchDatabase = { serverUrl: backend.url, name: databaseName };
-  const database = await startDatabase(backend);
+  const database = await startDatabase(backend, databaseName);
   console.log(`Database: ${description}, scratch database "${databaseName}".`);
 
   const secretAdminKey = randomBytes(24).toString("base64url");
   const workerd = await startWorkerd(tempDir, {
-    DATABASE_URL: `postgres://bench@sql-endpoint/${databaseName}`,
+    DATABASE_URL: `postgres://bench:${database.secret}@sql-endpoint/${databaseName}`,
     NEON_FETCH_ENDPOINT: database.sqlUrl,
     JWT_SECRET: randomBytes(48).toString("base64url"),
     BCRYPT_COST: String(BCRYPT_COST),

@@ -1,6 +1,9 @@
-// The local SQL endpoint as a program of its own:
+// The local SQL endpoint as a program of its own, serving the databases named by --database (at
+// least one) on 127.0.0.1. It prints the connection string the Worker must use: its password is
+// the secret this run generated.
 //
-//   node scripts/sql-endpoint/cli.ts [--port 8788] [--host 127.0.0.1] [--database-url URL | --data-dir DIR]
+//   node scripts/sql-endpoint/cli.ts --database NAME [--database NAME ...] [--port 8788]
+//     [--database-url URL | --data-dir DIR]
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { messageOf } from "./http.ts";
@@ -10,7 +13,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: "string", default: process.env.SQL_ENDPOINT_PORT ?? "8788" },
-      host: { type: "string", default: "127.0.0.1" },
+      database: { type: "string", multiple: true, default: [] },
       "database-url": { type: "string" },
       "data-dir": { type: "string" },
       migrations: { type: "string", default: resolve(import.meta.dirname, "../../drizzle") },
@@ -19,6 +22,8 @@ async function main(): Promise<void> {
   if (values["database-url"] && values["data-dir"]) {
     throw new Error("pass --database-url or --data-dir, not both");
   }
+  const [first] = values.database;
+  if (first === undefined) throw new Error("name the databases to serve: --database NAME");
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new Error(`invalid --port ${values.port}`);
@@ -28,12 +33,15 @@ async function main(): Promise<void> {
       ? { kind: "pg", url: values["database-url"] }
       : { kind: "pglite", dataDir: values["data-dir"] },
     migrationsFolder: values.migrations,
-    host: values.host,
+    databases: values.database,
     port,
     log: (line) => console.log(line),
   });
   console.log(`SQL endpoint ready: ${endpoint.url}`);
   console.log(`Worker setting: NEON_FETCH_ENDPOINT=${endpoint.url}`);
+  console.log(
+    `Worker setting: DATABASE_URL=postgres://local:${endpoint.secret}@localhost/${first}`,
+  );
   const stop = () => {
     endpoint.close().then(
       () => process.exit(0),

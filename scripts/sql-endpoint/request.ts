@@ -1,5 +1,5 @@
 // Reads a request of Neon's SQL-over-HTTP protocol as `@neondatabase/serverless` sends it: the
-// database named by Neon-Connection-String, one statement or a transaction's statements with
+// password and database of Neon-Connection-String, one statement or a transaction's statements with
 // their parameters as Postgres text, and the Neon-Batch-* transaction options.
 import type { IncomingMessage } from "node:http";
 import type { BatchOptions, Statement } from "./database.ts";
@@ -21,7 +21,10 @@ export type ParsedRequest =
   | { kind: "single"; statement: Statement }
   | { kind: "batch"; statements: Statement[] };
 
-export function databaseNameOf(connectionString: string | undefined): string {
+/** What the endpoint reads from the connection string the driver sends: host and user do not count. */
+export type ConnectionTarget = { password: string; database: string };
+
+export function connectionTargetOf(connectionString: string | undefined): ConnectionTarget {
   if (!connectionString) throw new HttpError(400, "missing Neon-Connection-String header");
   let url: URL;
   try {
@@ -32,19 +35,24 @@ export function databaseNameOf(connectionString: string | undefined): string {
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     throw new HttpError(400, "Neon-Connection-String must be a postgres:// or postgresql:// URL");
   }
-  let name: string;
+  return { password: decoded(url.password), database: decoded(url.pathname.replace(/^\//, "")) };
+}
+
+function decoded(text: string): string {
   try {
-    name = decodeURIComponent(url.pathname.replace(/^\//, ""));
+    return decodeURIComponent(text);
   } catch {
-    name = url.pathname;
+    return text;
   }
+}
+
+export function checkDatabaseName(name: string): void {
   if (!DATABASE_NAME.test(name)) {
     throw new HttpError(
       400,
       `invalid database name ${JSON.stringify(name)} in Neon-Connection-String: use 1-63 of a-z, 0-9, _`,
     );
   }
-  return name;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,23 +1,27 @@
-// The local SQL endpoint's HTTP server: POST /sql in Neon's protocol, answered by the database
-// the connection string names (opened on first use), until close() lets the requests in flight
-// finish and closes every database.
+// The local SQL endpoint's HTTP server: POST /sql in Neon's protocol, on 127.0.0.1 only, answered
+// by the database the connection string names (opened on first use) once access.ts has let the
+// request through, until close() lets the requests in flight finish and closes every database.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { redactUrl } from "../dev-vars.ts";
+import { type AllowedDatabases, accessRules, newSecret } from "./access.ts";
 import { pgOpener } from "./backends/pg.ts";
 import { pgliteOpener } from "./backends/pglite.ts";
 import { type Backend, type Database, isDatabaseError, type Log } from "./database.ts";
 import { HttpError, headerOf, messageOf, parseJson, readBody, sendJson } from "./http.ts";
 import { databaseRegistry } from "./registry.ts";
-import { batchOptionsOf, databaseNameOf, parseRequest } from "./request.ts";
+import { batchOptionsOf, connectionTargetOf, parseRequest } from "./request.ts";
 import { databaseErrorBody, toWire } from "./response.ts";
 
 export type SqlEndpointOptions = {
   backend: Backend;
   /** drizzle migrations folder, e.g. "<repo>/drizzle" */
   migrationsFolder: string;
-  /** default "127.0.0.1" */
-  host?: string;
+  /**
+   * The only databases requests may use (and the endpoint create and migrate): names, or a rule
+   * for names made up at run time such as the tests' one database per test file.
+   */
+  databases: AllowedDatabases;
   /** default 0 = pick a free port */
   port?: number;
   /** default silent */
@@ -28,12 +32,18 @@ export type SqlEndpoint = {
   /** e.g. http://127.0.0.1:PORT/sql, for `neonConfig.fetchEndpoint` */
   url: string;
   port: number;
+  /**
+   * Generated for this run: every request's Neon-Connection-String must carry it as its
+   * password, e.g. postgres://local:SECRET@localhost/user_api.
+   */
+  secret: string;
   close(): Promise<void>;
 };
 
 export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEndpoint> {
   const log: Log = opts.log ?? (() => {});
-  const host = opts.host ?? "127.0.0.1";
+  const secret = newSecret();
+  const rules = accessRules(secret, opts.databases);
   const open =
     opts.backend.kind === "pglite"
       ? pgliteOpener(opts.backend.dataDir, opts.migrationsFolder, log)
@@ -50,6 +60,7 @@ export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEnd
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    rules.checkHost(headerOf(req, "host"));
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path !== "/sql") throw new HttpError(404, `no route for ${path}; POST /sql`);
     if (req.method !== "POST") {
@@ -57,9 +68,9 @@ export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEnd
       throw new HttpError(405, "only POST is supported");
     }
     if (closing) throw new HttpError(503, "the SQL endpoint is shutting down");
+    const name = rules.databaseOf(connectionTargetOf(headerOf(req, "neon-connection-string")));
 
     const body = parseJson(await readBody(req));
-    const name = databaseNameOf(headerOf(req, "neon-connection-string"));
     const request = parseRequest(body);
     const batchOptions = request.kind === "batch" ? batchOptionsOf(req) : {};
     const arrayMode = headerOf(req, "neon-array-mode")?.toLowerCase() === "true";
@@ -86,13 +97,14 @@ export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEnd
 
   await new Promise<void>((resolvePromise, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => {
+    // Loopback only: nothing off this machine may reach an endpoint that runs any SQL it is sent.
+    server.listen(opts.port ?? 0, "127.0.0.1", () => {
       server.off("error", reject);
       resolvePromise();
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/sql`;
+  const url = `http://127.0.0.1:${port}/sql`;
   const backendText =
     opts.backend.kind === "pglite"
       ? `PGlite ${opts.backend.dataDir ? `in ${opts.backend.dataDir}` : "in memory"}`
@@ -103,6 +115,7 @@ export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEnd
   return {
     url,
     port,
+    secret,
     close() {
       closed ??= (async () => {
         closing = true;

@@ -36,14 +36,27 @@ export function pgOpener(serverUrl: string, migrationsFolder: string, log: Log):
       options: "-c TimeZone=UTC",
       types: textTypes,
     });
-    pool.on("error", (error) =>
-      log(`sql-endpoint: idle connection to "${name}": ${error.message}`),
-    );
+    // A connection the server ends (pg_terminate_backend, a restart) emits 'error' on its client,
+    // checked out or idle, and an idle one on the pool too: unheard, either event would crash
+    // the process. The pool drops such a connection and opens a new one when next asked.
+    pool.on("connect", (client) => client.on("error", connectionError(log, name)));
+    pool.on("error", () => {});
     return pgDatabase(pool);
   };
 }
 
-function withDatabase(serverUrl: string, name: string): string {
+function connectionError(log: Log, name: string) {
+  return (error: Error) => log(`sql-endpoint: connection to "${name}": ${error.message}`);
+}
+
+/** A client that reports the server ending its connection instead of crashing the process. */
+function newClient(connectionString: string, name: string, log: Log): pg.Client {
+  const client = new pg.Client({ connectionString });
+  client.on("error", connectionError(log, name));
+  return client;
+}
+
+export function withDatabase(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
@@ -55,7 +68,7 @@ async function connectOrCreate(
   name: string,
   log: Log,
 ): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
+  const client = newClient(url, name, log);
   try {
     await client.connect();
     return client;
@@ -66,7 +79,7 @@ async function connectOrCreate(
   // The server URL may itself name the missing database; then ask the default one to create it.
   const adminUrl =
     new URL(serverUrl).pathname === `/${name}` ? withDatabase(serverUrl, "postgres") : serverUrl;
-  const admin = new pg.Client({ connectionString: adminUrl });
+  const admin = newClient(adminUrl, name, log);
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE "${name}"`);
@@ -79,9 +92,14 @@ async function connectOrCreate(
   } finally {
     await admin.end().catch(() => {});
   }
-  const created = new pg.Client({ connectionString: url });
+  const created = newClient(url, name, log);
   await created.connect();
   return created;
+}
+
+// FATAL and PANIC errors end the session, e.g. 57P01 after pg_terminate_backend.
+function endsConnection(error: unknown): boolean {
+  return isDatabaseError(error) && (error.severity === "FATAL" || error.severity === "PANIC");
 }
 
 function pgDatabase(pool: pg.Pool): Database {
@@ -110,14 +128,15 @@ function pgDatabase(pool: pg.Pool): Database {
     };
   }
 
-  // A connection that failed outside Postgres' own error handling is discarded, not reused.
+  // A connection that failed outside Postgres' own error handling, or that Postgres ended itself,
+  // is discarded, not reused.
   async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
       return await fn(client);
     } catch (error) {
-      if (!isDatabaseError(error)) {
+      if (!isDatabaseError(error) || endsConnection(error)) {
         broken = error instanceof Error ? error : new Error(String(error));
       }
       throw error;
@@ -145,7 +164,8 @@ function pgDatabase(pool: pg.Pool): Database {
           await client.query("COMMIT");
           return results;
         } catch (error) {
-          await client.query("ROLLBACK");
+          // A transaction whose connection Postgres ended is over already.
+          if (!endsConnection(error)) await client.query("ROLLBACK");
           throw error;
         }
       }),
