@@ -12,7 +12,7 @@ export default defineConfig({
             main: "./src/index.ts",
             miniflare: {
               bindings: {
-                DATABASE_URL: "postgres://test@pglite/shared",
+                DATABASE_URL: inject("databaseUrl"),
                 NEON_FETCH_ENDPOINT: inject("sqlEndpointUrl"),
                 JWT_SECRET: "test-secret-that-is-long-enough-for-hs256-0123456789",
                 SECRET_ADMIN_KEY: "test-admin-key",

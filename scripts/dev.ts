@@ -1,14 +1,15 @@
 // `npm run dev`: the Worker under `wrangler dev`, with its database. DATABASE_URL in .dev.vars
 // picks the database by its host: `pglite` (embedded, kept in .data/pglite), `localhost` /
 // `127.0.0.1` / `::1` (a local PostgreSQL server), anything else (Neon, used directly). For the
-// first two the local SQL endpoint stands in for Neon's HTTP endpoint and the Worker gets its
-// URL as NEON_FETCH_ENDPOINT. Extra arguments are passed on to `wrangler dev`.
+// first two the local SQL endpoint stands in for Neon's HTTP endpoint: the Worker gets its URL as
+// NEON_FETCH_ENDPOINT, and DATABASE_URL with the endpoint's secret of this run as its password.
+// Extra arguments are passed on to `wrangler dev`.
 import { type ChildProcess, spawn } from "node:child_process";
 import { relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { databaseTargetOf, ensureDevVars, readDevVars, redactUrl } from "./dev-vars.ts";
 import { nodeForWrangler } from "./node-runtime.ts";
-import { type SqlEndpoint, startSqlEndpoint } from "./sql-endpoint.ts";
+import { type SqlEndpoint, startSqlEndpoint } from "./sql-endpoint/index.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const devVarsFile = resolve(root, ".dev.vars");
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   const target = databaseTargetOf(databaseUrl);
 
   let database: string;
+  // What the Worker gets as DATABASE_URL; through the local endpoint, it carries its secret.
+  let workerDatabaseUrl: string | undefined;
   if (target.kind === "remote") {
     database = `${redactUrl(databaseUrl)} (remote, used directly)`;
     console.log(
@@ -44,10 +47,12 @@ async function main(): Promise<void> {
           ? { kind: "pglite", dataDir: pgliteDataDir }
           : { kind: "pg", url: databaseUrl },
       migrationsFolder: resolve(root, "drizzle"),
+      databases: [target.name],
       port: sqlEndpointPort(),
       log: (line) => console.log(line),
     });
-    await applyMigrations(endpoint.url, databaseUrl);
+    workerDatabaseUrl = withPassword(databaseUrl, endpoint.secret);
+    await applyMigrations(endpoint.url, workerDatabaseUrl);
     console.log(`Migrations applied to database "${target.name}".`);
     database =
       target.kind === "pglite"
@@ -67,7 +72,11 @@ async function main(): Promise<void> {
     // The hotkey session would read the terminal; this script owns Ctrl-C and passes it on.
     "--show-interactive-dev-session=false",
   ];
-  if (endpoint) args.push("--var", `NEON_FETCH_ENDPOINT:${endpoint.url}`);
+  if (endpoint && workerDatabaseUrl) {
+    // --var bindings override .dev.vars, whose DATABASE_URL has no password.
+    args.push("--var", `NEON_FETCH_ENDPOINT:${endpoint.url}`);
+    args.push("--var", `DATABASE_URL:${workerDatabaseUrl}`);
+  }
   args.push(...process.argv.slice(2));
   const child = spawn(nodeForWrangler(), args, {
     cwd: root,
@@ -119,6 +128,12 @@ function sqlEndpointPort(): number {
     throw new Error(`SQL_ENDPOINT_PORT must be a port number, not ${JSON.stringify(value)}`);
   }
   return port;
+}
+
+function withPassword(databaseUrl: string, password: string): string {
+  const url = new URL(databaseUrl);
+  url.password = password;
+  return url.toString();
 }
 
 // The endpoint creates and migrates a database on its first request; make that happen now, so

@@ -9,7 +9,7 @@ const database = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 
 export const testEnv: Record<string, unknown> = {
   ...env,
-  DATABASE_URL: `postgres://test@pglite/${database}`,
+  DATABASE_URL: String((env as Record<string, unknown>).DATABASE_URL).replace(/[^/]+$/, database),
 };
 
 function randomIp() {

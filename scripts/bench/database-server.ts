@@ -1,21 +1,27 @@
-// The database side of `npm run bench`, run by scripts/bench.ts as a child process so that the SQL
-// endpoint never shares an event loop (or a CPU-time reading) with the load generator. It starts
-// the local SQL endpoint and puts a counting proxy in front of it: the Worker sends every query
-// to the proxy, and the count of forwarded requests is the number of database round trips.
+// The database side of `npm run bench`, run by scripts/bench/index.ts as a child process so that
+// the SQL endpoint never shares an event loop (or a CPU-time reading) with the load generator. It
+// starts the local SQL endpoint and puts a counting proxy in front of it: the Worker sends every
+// query to the proxy, and the count of forwarded requests is the number of database round trips.
 //
-//   node --import tsx scripts/bench-database.ts '{"kind":"pg","url":"postgres://..."}'
+//   node --import tsx scripts/bench/database-server.ts \
+//     '{"backend":{"kind":"pg","url":"postgres://..."},"database":"bench_..."}'
 //
-// Prints one JSON line {"sqlUrl", "countUrl"} on stdout once both listen. `GET /count` on the
+// Serves that one database. Prints one JSON line {"sqlUrl", "countUrl", "secret"} on stdout once
+// both listen; the secret is the password the Worker's DATABASE_URL must carry. `GET /count` on the
 // proxy answers {"requests": N}. Stops on SIGTERM, SIGINT, or when its parent closes stdin.
 import { Agent, createServer, type IncomingHttpHeaders, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import { type SqlEndpointOptions, startSqlEndpoint } from "./sql-endpoint.ts";
+import { type Backend, startSqlEndpoint } from "../sql-endpoint/index.ts";
 
-const backend = JSON.parse(process.argv[2] ?? "") as SqlEndpointOptions["backend"];
+const { backend, database } = JSON.parse(process.argv[2] ?? "") as {
+  backend: Backend;
+  database: string;
+};
 const endpoint = await startSqlEndpoint({
   backend,
-  migrationsFolder: resolve(import.meta.dirname, "..", "drizzle"),
+  databases: [database],
+  migrationsFolder: resolve(import.meta.dirname, "..", "..", "drizzle"),
   log: (line) => process.stderr.write(`${line}\n`),
 });
 const target = new URL(endpoint.url);
@@ -81,5 +87,6 @@ process.stdout.write(
   `${JSON.stringify({
     sqlUrl: `http://127.0.0.1:${port}${target.pathname}`,
     countUrl: `http://127.0.0.1:${port}/count`,
+    secret: endpoint.secret,
   })}\n`,
 );

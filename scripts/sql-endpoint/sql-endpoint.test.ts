@@ -1,23 +1,25 @@
 // The local SQL endpoint, driven by the real @neondatabase/serverless driver (and drizzle's
 // neon-http session), against embedded PGlite and, when TEST_DATABASE_URL is set, PostgreSQL.
 import { randomBytes, randomUUID } from "node:crypto";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { neon, neonConfig } from "@neondatabase/serverless";
+import { join } from "node:path";
+import { type NeonQueryFunction, neon, neonConfig } from "@neondatabase/serverless";
 import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/neon-http";
+import { drizzle, type NeonHttpDatabase } from "drizzle-orm/neon-http";
 import { boolean, integer, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SqlEndpoint, type SqlEndpointOptions, startSqlEndpoint } from "./sql-endpoint.ts";
-
-const migrationsFolder = resolve(import.meta.dirname, "../drizzle");
-
-type Backend = SqlEndpointOptions["backend"];
-const backends: [string, Backend][] = [["PGlite", { kind: "pglite" }]];
-const testDatabaseUrl = process.env.TEST_DATABASE_URL;
-if (testDatabaseUrl) backends.push(["PostgreSQL", { kind: "pg", url: testDatabaseUrl }]);
+import { type SqlEndpoint, startSqlEndpoint } from "./index.ts";
+import {
+  backends,
+  connectionString,
+  dropDatabases,
+  isRandomName,
+  journalLength,
+  migrationsFolder,
+  post,
+  randomName,
+} from "./test-support.ts";
 
 // Just the columns these tests touch; the real schema lives in src/db/schema.ts.
 const userRole = pgEnum("user_role", ["ADMIN", "USER"]);
@@ -41,39 +43,6 @@ function asDate(value: unknown): Date {
   return value instanceof Date ? value : new Date(String(value));
 }
 
-function randomName(): string {
-  return `sqlep_${randomBytes(6).toString("hex")}`;
-}
-
-function connectionString(database: string): string {
-  // Host, user and password are ignored by the endpoint; only the database name counts.
-  return `postgresql://app:secret@db.localtest/${database}`;
-}
-
-/** A plain HTTP request in the driver's protocol, to check the wire format itself. */
-async function post(
-  url: string,
-  body: unknown,
-  database: string,
-  headers: Record<string, string> = {},
-) {
-  const response = await fetch(url, {
-    method: "POST",
-    body: typeof body === "string" ? body : JSON.stringify(body),
-    headers: {
-      "Neon-Connection-String": connectionString(database),
-      "Neon-Raw-Text-Output": "true",
-      "Neon-Array-Mode": "true",
-      ...headers,
-    },
-  });
-  return {
-    status: response.status,
-    contentType: response.headers.get("content-type"),
-    body: (await response.json()) as Record<string, unknown>,
-  };
-}
-
 function userValues(overrides: { email?: string; username?: string } = {}) {
   const tag = randomBytes(6).toString("hex");
   return {
@@ -86,29 +55,13 @@ function userValues(overrides: { email?: string; username?: string } = {}) {
   };
 }
 
-async function journalLength(): Promise<number> {
-  const journal = JSON.parse(await readFile(join(migrationsFolder, "meta/_journal.json"), "utf8"));
-  return (journal as { entries: unknown[] }).entries.length;
-}
-
-async function dropDatabases(serverUrl: string, names: string[]): Promise<void> {
-  if (names.length === 0) return;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    for (const name of names) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
 describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
   let endpoint: SqlEndpoint;
   const databases: string[] = [];
   const mainDatabase = randomName();
   databases.push(mainDatabase);
-  const sql = neon(connectionString(mainDatabase));
-  const db = drizzle({ client: sql });
+  let sql: NeonQueryFunction<false, false>;
+  let db: NeonHttpDatabase;
 
   function database(): string {
     const name = randomName();
@@ -117,9 +70,11 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
   }
 
   beforeAll(async () => {
-    endpoint = await startSqlEndpoint({ backend, migrationsFolder });
+    endpoint = await startSqlEndpoint({ backend, migrationsFolder, databases: isRandomName });
     // Global in the driver; the backends' describe blocks run one after the other.
     neonConfig.fetchEndpoint = endpoint.url;
+    sql = neon(connectionString(endpoint.secret, mainDatabase));
+    db = drizzle({ client: sql });
     await sql`select 1`;
   }, 60_000);
 
@@ -130,7 +85,7 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
 
   it("answers with Postgres text values and their type OIDs", async () => {
     const { status, contentType, body } = await post(
-      endpoint.url,
+      endpoint,
       {
         query: `select 42::int4 as i4, 9007199254740993::int8 as i8, 12.50::numeric as num,
           true as yes, false as no, 'héllo'::text as txt,
@@ -235,7 +190,7 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
 
   it("accepts JSON numbers, booleans, arrays and objects as parameters", async () => {
     const { status, body } = await post(
-      endpoint.url,
+      endpoint,
       {
         query: "select $1::int4 + 1, $2::bool, $3::text is null, $4::text[], $5::jsonb",
         params: [1, false, null, ["a", 'b "c"', null], { k: 1 }],
@@ -250,7 +205,7 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
     const type = `mood_${randomBytes(4).toString("hex")}`;
     await sql.query(`create type ${type} as enum ('happy', 'sad')`);
     const { body } = await post(
-      endpoint.url,
+      endpoint,
       {
         query: `select 'happy'::${type} as one, array['sad', 'happy']::${type}[] as many,
           '${type}'::regtype::oid::int4 as oid, '${type}[]'::regtype::oid::int4 as array_oid`,
@@ -431,19 +386,19 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
   });
 
   it("answers bad requests with 400 JSON and keeps serving", async () => {
-    const notJson = await post(endpoint.url, "{not json", mainDatabase);
+    const notJson = await post(endpoint, "{not json", mainDatabase);
     expect(notJson.status).toBe(400);
     expect(notJson.contentType).toContain("application/json");
     expect(notJson.body.message).toMatch(/JSON/);
 
-    const wrongShape = await post(endpoint.url, { sql: "select 1" }, mainDatabase);
+    const wrongShape = await post(endpoint, { sql: "select 1" }, mainDatabase);
     expect(wrongShape.status).toBe(400);
     expect(wrongShape.body.message).toEqual(expect.any(String));
 
-    const badParams = await post(endpoint.url, { query: "select 1", params: "x" }, mainDatabase);
+    const badParams = await post(endpoint, { query: "select 1", params: "x" }, mainDatabase);
     expect(badParams.status).toBe(400);
 
-    const badName = await post(endpoint.url, { query: "select 1", params: [] }, "Bad-Name");
+    const badName = await post(endpoint, { query: "select 1", params: [] }, "Bad-Name");
     expect(badName.status).toBe(400);
     expect(badName.body.message).toMatch(/database name/);
 
@@ -457,7 +412,7 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
     });
 
     const badLevel = await post(
-      endpoint.url,
+      endpoint,
       { queries: [{ query: "select 1", params: [] }] },
       mainDatabase,
       { "Neon-Batch-Isolation-Level": "Chaos" },
@@ -475,7 +430,7 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
   });
 
   it("keeps each database name separate", async () => {
-    const other = neon(connectionString(database()));
+    const other = neon(connectionString(endpoint.secret, database()));
     const a = userValues();
     await sql`insert into users (id, username, email, first_name, last_name, password_hash)
       values (${a.id}, ${a.username}, ${a.email}, 'A', 'B', 'h')`;
@@ -486,7 +441,7 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
   }, 30_000);
 
   it("migrates a new database once when its first requests arrive together", async () => {
-    const fresh = neon(connectionString(database()));
+    const fresh = neon(connectionString(endpoint.secret, database()));
     const expected = await journalLength();
     const rows = await Promise.all(
       Array.from(
@@ -499,17 +454,21 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
 
   it("retries a database whose preparation failed on the next request", async () => {
     const folder = await mkdtemp(join(tmpdir(), "sql-endpoint-migrations-"));
-    const second = await startSqlEndpoint({ backend, migrationsFolder: folder });
+    const second = await startSqlEndpoint({
+      backend,
+      migrationsFolder: folder,
+      databases: isRandomName,
+    });
     const name = database();
     try {
       // No journal yet: drizzle's migrator fails.
-      const failed = await post(second.url, { query: "select 1", params: [] }, name);
+      const failed = await post(second, { query: "select 1", params: [] }, name);
       expect(failed.status).toBe(500);
       expect(failed.body.message).toMatch(/could not prepare database/);
 
       await cp(migrationsFolder, folder, { recursive: true });
       const retried = await post(
-        second.url,
+        second,
         { query: "select count(*)::int4 from drizzle.__drizzle_migrations", params: [] },
         name,
       );
@@ -531,9 +490,10 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
         const first = await startSqlEndpoint({
           backend: { kind: "pglite", dataDir },
           migrationsFolder,
+          databases: [name],
         });
         const inserted = await post(
-          first.url,
+          first,
           {
             query: `insert into users (id, username, email, first_name, last_name, password_hash)
               values ($1, $2, $3, 'A', 'B', 'h')`,
@@ -547,10 +507,11 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
         const again = await startSqlEndpoint({
           backend: { kind: "pglite", dataDir },
           migrationsFolder,
+          databases: [name],
         });
         try {
           const found = await post(
-            again.url,
+            again,
             {
               query: `select (select email from users where id = $1),
                 (select count(*)::int4 from drizzle.__drizzle_migrations)`,

@@ -1,5 +1,5 @@
 // autocannon ships no types, and @types/autocannon describes an older major version: this is the
-// part of autocannon 9's programmatic API that scripts/bench.ts uses, checked against its README
+// part of autocannon 9's programmatic API that scripts/bench/measure.ts uses, checked against its README
 // and lib/aggregateResult.js.
 declare module "autocannon" {
   import type { EventEmitter } from "node:events";

@@ -1,0 +1,32 @@
+// Where the benchmark finds what it runs, and how long and hard it loads each endpoint. Settings
+// come from the environment: BENCH_SECONDS (8) per endpoint, BENCH_CONNECTIONS (32), and
+// BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), the server to create a scratch
+// database on; embedded PGlite stands in when it does not answer.
+import { join, resolve } from "node:path";
+
+export const root = resolve(import.meta.dirname, "../..");
+export const bundlePath = join(root, "dist", "worker.js");
+export const workerdBin = join(root, "node_modules", "workerd", "bin", "workerd");
+export const resultsPath = join(root, "bench-results.json");
+
+export const seconds = positiveFromEnv("BENCH_SECONDS", 8);
+export const connections = Math.round(positiveFromEnv("BENCH_CONNECTIONS", 32));
+export const databaseServerUrl =
+  process.env.BENCH_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
+// Long enough for V8 to optimise the hot paths and for the connection pools to fill.
+export const warmupSeconds = Math.min(2, seconds);
+// Cost 10 is what production runs; a login is then ~70 ms of CPU on a single-threaded runtime,
+// so a few connections already saturate it and a shorter run gives plenty of samples.
+export const BCRYPT_COST = 10;
+export const loginConnections = 4;
+export const loginSeconds = Math.max(2, Math.round(seconds / 2));
+
+function positiveFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`${name} must be a positive number, not ${JSON.stringify(text)}`);
+  }
+  return value;
+}
