@@ -14,6 +14,19 @@ export function refresh(refreshToken: string) {
   return call("/auth/refresh", { body: { refresh_token: refreshToken } });
 }
 
+/** POST /auth/logout; `scope: "global"` ends every session of the user. */
+export function logout(token: string, options: { scope?: string; body?: unknown } = {}) {
+  const query = options.scope === undefined ? "" : `?scope=${options.scope}`;
+  return call(`/auth/logout${query}`, { method: "POST", body: options.body, token });
+}
+
+export function changePassword(token: string, current: string, next: string) {
+  return call("/auth/change-password", {
+    body: { current_password: current, new_password: next },
+    token,
+  });
+}
+
 export function expectBearerChallenge(res: CallResult) {
   expect(res.status, res.text).toBe(401);
   expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
