@@ -1,14 +1,7 @@
 import { createScheduledController } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import {
-  ageSpentTokens,
-  countRows,
-  db,
-  NEW_PASSWORD,
-  resetTokenFor,
-  signUp,
-} from "./helpers/factories";
+import { ageSpentTokens, countRows, db, resetTokenFor, signUp } from "./helpers/factories";
 import { forgot, reset } from "./helpers/password-reset";
 import { expectDeadRefresh, expectLiveSession, logout, refresh } from "./helpers/sessions";
 import { testEnv } from "./helpers/worker";
@@ -75,10 +68,7 @@ describe("the token cleanup cron", () => {
 
     await expectLiveSession(live);
     // The reset token mailed before the cleanup still works.
-    const res = await reset({
-      reset_token: await resetTokenFor(live.email),
-      new_password: NEW_PASSWORD,
-    });
+    const res = await reset(await resetTokenFor(live.email));
     expect(res.status, res.text).toBe(200);
     await expectDeadRefresh(spent.refreshToken);
     await expectDeadRefresh(rotated.json.refresh_token);

@@ -1,14 +1,21 @@
 // The password reset flow through the API: ask for the email, read the token from it, use it.
 import { expect } from "vitest";
-import { resetTokenFor } from "./factories";
+import { NEW_PASSWORD, resetTokenFor } from "./factories";
 import { type CallResult, call, expectProblem } from "./worker";
 
 export function forgot(email: string, env?: Record<string, unknown>) {
   return call("/auth/forgot-password", { body: { email }, env });
 }
 
-export function reset(body: Record<string, unknown>) {
-  return call("/auth/reset-password", { body });
+/** POST /auth/reset-password with the token, a new password and any other fields. */
+export function reset(
+  resetToken: unknown,
+  newPassword: unknown = NEW_PASSWORD,
+  other: Record<string, unknown> = {},
+) {
+  return call("/auth/reset-password", {
+    body: { reset_token: resetToken, new_password: newPassword, ...other },
+  });
 }
 
 /** Asks for a reset email and returns the token it carries, with the 202 answer. */
