@@ -35,34 +35,33 @@ async function expectStillSoleAdmin(admin: Session) {
   expect(await activeAdminIds(admin)).toEqual([admin.id]);
 }
 
-describe("the last active admin", () => {
+describe("with a single active admin", () => {
   it.each([
     ["/users/{id}", { role: "USER" }],
     ["/users/me", { role: "USER" }],
     ["/users/{id}", { active: false }],
     ["/users/me", { active: false }],
     ["/users/{id}", { role: "USER", active: false }],
-  ])("PATCH %s refuses %o from the last active admin with 409 last_admin", async (path, body) => {
+  ])("PATCH %s refuses %o from that admin with 409 last_admin", async (path, body) => {
     const [admin] = (await onlyAdmins(1)) as [Session];
     const res = await updateUser(admin.token, path === "/users/me" ? "me" : admin.id, body);
     expectProblem(res, 409, "last_admin");
     await expectStillSoleAdmin(admin);
   });
 
-  it("PUT /users/{id} refuses to demote the last active admin with 409 last_admin", async () => {
+  it.each([
+    [
+      "PUT /users/{id} refuses to demote",
+      (admin: Session) => updateUser(admin.token, admin.id, { role: "USER" }, { method: "PUT" }),
+    ],
+    ["DELETE /users/{id} refuses to delete", (admin: Session) => deleteUser(admin.token, admin.id)],
+  ])("%s that admin with 409 last_admin", async (_title, act) => {
     const [admin] = (await onlyAdmins(1)) as [Session];
-    const res = await updateUser(admin.token, admin.id, { role: "USER" }, { method: "PUT" });
-    expectProblem(res, 409, "last_admin");
+    expectProblem(await act(admin), 409, "last_admin");
     await expectStillSoleAdmin(admin);
   });
 
-  it("DELETE /users/{id} refuses to delete the last active admin with 409 last_admin", async () => {
-    const [admin] = (await onlyAdmins(1)) as [Session];
-    expectProblem(await deleteUser(admin.token, admin.id), 409, "last_admin");
-    await expectStillSoleAdmin(admin);
-  });
-
-  it("PATCH /users/{id} lets the last admin change their names and resend role ADMIN and active true", async () => {
+  it("PATCH /users/{id} lets that admin change their names and resend role ADMIN and active true", async () => {
     const [admin] = (await onlyAdmins(1)) as [Session];
     const res = await updateUser(admin.token, admin.id, {
       first_name: "Root",
@@ -84,7 +83,7 @@ describe("the last active admin", () => {
     await expectStillSoleAdmin(admin);
   });
 
-  it("the last admin may deactivate an inactive admin's account further or delete it", async () => {
+  it("that admin may deactivate an inactive admin's account further or delete it", async () => {
     const [admin, other] = (await onlyAdmins(2)) as [Session, Session];
     expect((await updateUser(admin.token, other.id, { active: false })).status).toBe(200);
     const again = await updateUser(admin.token, other.id, { role: "USER" });
@@ -137,7 +136,7 @@ describe("with two active admins", () => {
   });
 });
 
-describe("two admins acting on each other at the same moment", () => {
+describe("with two active admins acting at the same moment", () => {
   type Action = (actor: Session, target: Session) => Promise<CallResult>;
   const actions: [string, Action][] = [
     ["demote", (actor, target) => updateUser(actor.token, target.id, { role: "USER" })],
@@ -146,7 +145,7 @@ describe("two admins acting on each other at the same moment", () => {
   ];
 
   it.each(actions)(
-    "two admins who %s each other at once leave exactly one active admin",
+    "the two who %s each other leave exactly one active admin",
     async (_label, act) => {
       for (let round = 0; round < 10; round++) {
         const [first, second] = (await onlyAdmins(2)) as [Session, Session];

@@ -15,10 +15,24 @@ import {
 import { expectInvalidToken, forgot, mailedToken, reset } from "./helpers/password-reset";
 import { expectDeadAccess, expectDeadRefresh, me } from "./helpers/sessions";
 import { deleteUser } from "./helpers/users";
-import { call, expectProblem, testEnv } from "./helpers/worker";
+import { type CallResult, call, expectProblem, testEnv } from "./helpers/worker";
 
 const FORGOT_MESSAGE = "If an account exists for that email, a password reset email has been sent.";
 const RESET_LINK = "https://app.example.test/reset-password?token=";
+
+/** Asserts the forgot-password answer every email gets, and that nothing was mailed. */
+async function expectAcceptedWithoutMail(res: CallResult, email: string) {
+  expect(res.status, res.text).toBe(202);
+  expect(res.json).toEqual({ message: FORGOT_MESSAGE });
+  expect(await mailTo(email)).toHaveLength(0);
+}
+
+/** Resets to NEW_PASSWORD with the token and proves the new password logs in. */
+async function expectResetWorks(token: string, email: string, other?: Record<string, unknown>) {
+  const res = await reset(token, NEW_PASSWORD, other);
+  expect(res.status, res.text).toBe(200);
+  await login(email, NEW_PASSWORD);
+}
 
 /** Records what the Worker writes to its log (it runs in this isolate) until `restore`. */
 function captureLogs() {
@@ -87,18 +101,12 @@ describe("POST /auth/forgot-password", () => {
 
   it("with MAIL_PROVIDER log sends nothing and answers the same 202", async () => {
     const user = await registerUser();
-    const res = await forgot(user.email, { MAIL_PROVIDER: "log" });
-    expect(res.status, res.text).toBe(202);
-    expect(res.json).toEqual({ message: FORGOT_MESSAGE });
-    expect(await mailTo(user.email)).toHaveLength(0);
+    await expectAcceptedWithoutMail(await forgot(user.email, { MAIL_PROVIDER: "log" }), user.email);
   });
 
   it("still answers 202 when the mail provider fails", async () => {
     const user = await registerUser({ email: `${uniqueName("boom")}@fail.test` });
-    const res = await forgot(user.email);
-    expect(res.status, res.text).toBe(202);
-    expect(res.json).toEqual({ message: FORGOT_MESSAGE });
-    expect(await mailTo(user.email)).toHaveLength(0);
+    await expectAcceptedWithoutMail(await forgot(user.email), user.email);
     // The Worker survives and keeps serving, mail included.
     expect((await call("/health")).status).toBe(200);
     const other = await registerUser();
@@ -124,10 +132,10 @@ describe("POST /auth/forgot-password", () => {
 
   it("still answers 202 when the mail provider is unreachable", async () => {
     const user = await registerUser();
-    const res = await forgot(user.email, { MAIL_API_URL: "http://127.0.0.1:9" });
-    expect(res.status, res.text).toBe(202);
-    expect(res.json).toEqual({ message: FORGOT_MESSAGE });
-    expect(await mailTo(user.email)).toHaveLength(0);
+    await expectAcceptedWithoutMail(
+      await forgot(user.email, { MAIL_API_URL: "http://127.0.0.1:9" }),
+      user.email,
+    );
     await mailedToken(user.email);
   });
 
@@ -181,9 +189,7 @@ describe("POST /auth/reset-password", () => {
     const second = (await mailedToken(user.email)).token;
     expect(second).not.toBe(first);
     expectInvalidToken(await reset(first));
-    const res = await reset(second);
-    expect(res.status, res.text).toBe(200);
-    await login(user.email, NEW_PASSWORD);
+    await expectResetWorks(second, user.email);
   });
 
   it("refuses an expired token with 400", async () => {
@@ -228,9 +234,7 @@ describe("POST /auth/reset-password", () => {
     expectInvalidToken(wrong);
     await login(other.email, PASSWORD);
     await login(user.email, PASSWORD);
-    const res = await reset(token, NEW_PASSWORD, { email: user.email.toLowerCase() });
-    expect(res.status, res.text).toBe(200);
-    await login(user.email, NEW_PASSWORD);
+    await expectResetWorks(token, user.email, { email: user.email.toLowerCase() });
   });
 
   it("refuses bad new passwords with 422 without spending the token", async () => {
@@ -248,9 +252,7 @@ describe("POST /auth/reset-password", () => {
       expect(problem.errors?.map((e) => e.path)).toContain("new_password");
     }
     await login(user.email, PASSWORD);
-    const res = await reset(token);
-    expect(res.status, res.text).toBe(200);
-    await login(user.email, NEW_PASSWORD);
+    await expectResetWorks(token, user.email);
   });
 
   it("lets only one of five concurrent submissions of a token succeed", async () => {

@@ -69,17 +69,20 @@ const triggers: [string, Trigger][] = [
   ],
 ];
 
-describe("revocation ends access on the very next request", () => {
-  it.each(triggers)("%s ends the user's access and refresh tokens", async (_label, trigger) => {
-    const admin = await signUp({ admin: true });
-    const victim = await signUp();
-    const rotated = await refresh(victim.refreshToken);
-    expect(rotated.status).toBe(200);
-    await trigger(victim, admin);
-    await expectDeadAccess(victim.token);
-    await expectDeadAccess(rotated.json.access_token);
-    await expectDeadRefresh(rotated.json.refresh_token);
-  });
+describe("ending a user's sessions", () => {
+  it.each(triggers)(
+    "by %s ends their access and refresh tokens on the very next request",
+    async (_label, trigger) => {
+      const admin = await signUp({ admin: true });
+      const victim = await signUp();
+      const rotated = await refresh(victim.refreshToken);
+      expect(rotated.status).toBe(200);
+      await trigger(victim, admin);
+      await expectDeadAccess(victim.token);
+      await expectDeadAccess(rotated.json.access_token);
+      await expectDeadRefresh(rotated.json.refresh_token);
+    },
+  );
 });
 
 describe("GET /users/me", () => {
