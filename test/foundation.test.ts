@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { PASSWORD, registerUser, registration, signUp } from "./helpers/factories";
+import { PASSWORD, register, registerUser, registration, signUp } from "./helpers/factories";
 import { me } from "./helpers/sessions";
 import { call, DATABASE_DOWN, expectProblem } from "./helpers/worker";
 
@@ -94,7 +94,7 @@ describe("database unavailable", () => {
 
   it("POST /auth/register is a 503 database_unavailable problem without internals", async () => {
     const body = registration();
-    const res = await call("/auth/register", { body, env: DATABASE_DOWN });
+    const res = await register(body, DATABASE_DOWN);
     expectProblem(res, 503, "database_unavailable");
     expect(res.text).not.toMatch(internals);
     expect(res.text).not.toContain(body.email);

@@ -4,6 +4,7 @@ import {
   expectLoginRefused,
   login,
   PASSWORD,
+  register,
   registerUser,
   registration,
   setActive,
@@ -21,7 +22,7 @@ function withoutRequestId(body: Record<string, unknown>) {
 /** Registers a user whose password is hashed at bcrypt cost 5, not the tests' 4. */
 async function registerAtCost5() {
   const body = registration();
-  const res = await call("/auth/register", { body, env: { BCRYPT_COST: "5" } });
+  const res = await register(body, { BCRYPT_COST: "5" });
   expect(res.status, res.text).toBe(201);
   return { body, id: res.json.user.id as string };
 }

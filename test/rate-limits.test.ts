@@ -6,6 +6,7 @@ import {
   login,
   NEW_PASSWORD,
   PASSWORD,
+  register,
   registerUser,
   registration,
   uniqueName,
@@ -58,7 +59,7 @@ describe("POST /auth/register", () => {
 
   it("for one email is 429 after 5 attempts, even from different IPs", async () => {
     const email = `${uniqueName("limited")}@example.test`;
-    await expectLimitedAfter(5, () => call("/auth/register", { body: registration({ email }) }));
+    await expectLimitedAfter(5, () => register(registration({ email })));
   });
 });
 

@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { expectLoginRefused, login, PASSWORD, registration } from "./helpers/factories";
+import { expectLoginRefused, login, PASSWORD, register, registration } from "./helpers/factories";
 import { call, expectProblem } from "./helpers/worker";
-
-function register(body: Record<string, unknown>) {
-  return call("/auth/register", { body });
-}
 
 /** Asserts a 422 of this code whose errors[] name the field, and returns the problem. */
 async function expectRefused(body: Record<string, unknown>, code: string, field: string) {

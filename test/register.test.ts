@@ -4,6 +4,7 @@ import {
   expectLoginRefused,
   login,
   PASSWORD,
+  register,
   registerUser,
   registration,
   USER_KEYS,
@@ -15,10 +16,6 @@ import { call, expectProblem } from "./helpers/worker";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const LEGACY_KEY = "legacy-admin-key";
-
-function register(body: Record<string, unknown>, env?: Record<string, unknown>) {
-  return call("/auth/register", { body, env });
-}
 
 describe("POST /auth/register", () => {
   it("creates a USER with 201, Location and only public fields", async () => {

@@ -51,6 +51,11 @@ export function registration(
   };
 }
 
+/** POST /auth/register with this body, under replaced bindings when `env` is given. */
+export function register(body: unknown, env?: Record<string, unknown>) {
+  return call("/auth/register", { body, env });
+}
+
 export type TestUser = {
   id: string;
   username: string;
@@ -68,7 +73,7 @@ export async function registerUser(
 ): Promise<TestUser> {
   const { admin, ...fields } = options;
   const body = registration({ ...fields, ...(admin ? { secret_admin_key: ADMIN_KEY } : {}) });
-  const res = await call("/auth/register", { body });
+  const res = await register(body);
   expect(res.status, res.text).toBe(201);
   return {
     id: res.json.user.id,
