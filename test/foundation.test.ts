@@ -1,10 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, expectProblem } from "./helpers/worker";
+import { PASSWORD, register, registerUser, registration, signUp } from "./helpers/factories";
+import { me } from "./helpers/sessions";
+import { call, DATABASE_DOWN, expectProblem } from "./helpers/worker";
 
 describe("health", () => {
   it("GET /health answers ok without the database", async () => {
-    const res = await call("/health", { env: { NEON_FETCH_ENDPOINT: "http://127.0.0.1:9/sql" } });
+    const res = await call("/health", { env: DATABASE_DOWN });
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ status: "ok" });
   });
@@ -16,9 +18,7 @@ describe("health", () => {
   });
 
   it("GET /health/ready is a 503 problem when the database is down", async () => {
-    const res = await call("/health/ready", {
-      env: { NEON_FETCH_ENDPOINT: "http://127.0.0.1:9/sql" },
-    });
+    const res = await call("/health/ready", { env: DATABASE_DOWN });
     expectProblem(res, 503, "database_unavailable");
     expect(res.headers.get("retry-after")).toBeTruthy();
   });
@@ -31,22 +31,22 @@ describe("problem+json for bad requests", () => {
     expect(body.detail).toContain("/anything");
   });
 
-  it("answers a body that is not JSON with a 415 problem", async () => {
+  it.each([
+    [
+      "a body that is not JSON",
+      "email=alice@example.com&password=x",
+      "application/x-www-form-urlencoded",
+      415,
+      "unsupported_media_type",
+    ],
+    ["malformed JSON", "{bad", "application/json", 400, "malformed_json"],
+  ])("answers %s with a %i problem", async (_label, rawBody, contentType, status, code) => {
     const res = await call("/auth/login", {
       method: "POST",
-      rawBody: "email=alice@example.com&password=x",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      rawBody,
+      headers: { "Content-Type": contentType },
     });
-    expectProblem(res, 415, "unsupported_media_type");
-  });
-
-  it("answers malformed JSON with a 400 problem", async () => {
-    const res = await call("/auth/login", {
-      method: "POST",
-      rawBody: "{bad",
-      headers: { "Content-Type": "application/json" },
-    });
-    expectProblem(res, 400, "malformed_json");
+    expectProblem(res, status, code);
   });
 
   it("refuses a body over 64 KiB with a 413 problem", async () => {
@@ -75,6 +75,36 @@ describe("problem+json for bad requests", () => {
     const res = await call("/health");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+  });
+});
+
+describe("database unavailable", () => {
+  const internals = /sql|select|postgres|neon|fetch|127\.0\.0\.1|econnrefused|stack/i;
+
+  it("POST /auth/login is a 503 database_unavailable problem without internals", async () => {
+    const user = await registerUser();
+    const res = await call("/auth/login", {
+      body: { email: user.email, password: PASSWORD },
+      env: DATABASE_DOWN,
+    });
+    expectProblem(res, 503, "database_unavailable");
+    expect(res.text).not.toMatch(internals);
+    expect(res.text).not.toContain(user.email);
+  });
+
+  it("POST /auth/register is a 503 database_unavailable problem without internals", async () => {
+    const body = registration();
+    const res = await register(body, DATABASE_DOWN);
+    expectProblem(res, 503, "database_unavailable");
+    expect(res.text).not.toMatch(internals);
+    expect(res.text).not.toContain(body.email);
+  });
+
+  it("GET /users/me with a valid token is a 503 problem, not a 401, while the database is down", async () => {
+    const session = await signUp();
+    const res = await me(session.token, DATABASE_DOWN);
+    expectProblem(res, 503, "database_unavailable");
+    expect(res.text).not.toMatch(internals);
   });
 });
 

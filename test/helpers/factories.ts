@@ -1,7 +1,7 @@
 // Test data through the public API: every test makes its own users with random names, so tests
 // never depend on each other or on order.
 import { expect } from "vitest";
-import { call, testEnv } from "./worker";
+import { call, expectProblem, testEnv } from "./worker";
 
 /** Exactly the fields a user has in any response: nothing secret may ever join them. */
 export const USER_KEYS = [
@@ -18,9 +18,42 @@ export const USER_KEYS = [
 
 export const ADMIN_KEY = "test-admin-key";
 export const PASSWORD = "Violet-Lantern-Orbit-42";
+/** A strong password no test user starts with, for changes and resets. */
+export const NEW_PASSWORD = "Copper-Meadow-Kettle-77";
 
 export function uniqueName(prefix = "user") {
   return `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+}
+
+export type Registration = {
+  username: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  password: string;
+};
+
+/**
+ * A valid `POST /auth/register` body for a new user with a random name. `overrides` replace
+ * fields, add others (such as `secret_admin_key`) or, set to undefined, leave a field out.
+ */
+export function registration(
+  overrides: Record<string, unknown> = {},
+): Registration & Record<string, unknown> {
+  const username = uniqueName();
+  return {
+    username,
+    email: `${username}@example.test`,
+    first_name: "Test",
+    last_name: "User",
+    password: PASSWORD,
+    ...overrides,
+  };
+}
+
+/** POST /auth/register with this body, under replaced bindings when `env` is given. */
+export function register(body: unknown, env?: Record<string, unknown>) {
+  return call("/auth/register", { body, env });
 }
 
 export type TestUser = {
@@ -36,27 +69,17 @@ export type Session = TestUser & { token: string; refreshToken: string };
 
 /** Registers a user (an admin with `admin: true`) and returns what the API answered. */
 export async function registerUser(
-  options: { admin?: boolean; password?: string; email?: string; username?: string } = {},
+  options: { admin?: boolean } & Partial<Registration> = {},
 ): Promise<TestUser> {
-  const username = options.username ?? uniqueName();
-  const email = options.email ?? `${username}@example.test`;
-  const password = options.password ?? PASSWORD;
-  const res = await call("/auth/register", {
-    body: {
-      username,
-      email,
-      first_name: "Test",
-      last_name: "User",
-      password,
-      ...(options.admin ? { secret_admin_key: ADMIN_KEY } : {}),
-    },
-  });
+  const { admin, ...fields } = options;
+  const body = registration({ ...fields, ...(admin ? { secret_admin_key: ADMIN_KEY } : {}) });
+  const res = await register(body);
   expect(res.status, res.text).toBe(201);
   return {
     id: res.json.user.id,
-    username,
-    email,
-    password,
+    username: body.username,
+    email: body.email,
+    password: body.password,
     role: res.json.user.role,
     user: res.json.user,
   };
@@ -66,6 +89,13 @@ export async function login(email: string, password: string) {
   const res = await call("/auth/login", { body: { email, password } });
   expect(res.status, res.text).toBe(200);
   return { token: res.json.access_token as string, refreshToken: res.json.refresh_token as string };
+}
+
+/** Asserts that these credentials do not log in, and returns the refusal. */
+export async function expectLoginRefused(email: string, password: string) {
+  const res = await call("/auth/login", { body: { email, password } });
+  expectProblem(res, 401, "invalid_credentials");
+  return res;
 }
 
 /** A registered and logged-in user. */
@@ -103,6 +133,22 @@ export async function db<Row = Record<string, unknown>>(
   const { neon, neonConfig } = await import("@neondatabase/serverless");
   neonConfig.fetchEndpoint = testEnv.NEON_FETCH_ENDPOINT as string;
   return (await neon(testEnv.DATABASE_URL as string).query(text, params)) as Row[];
+}
+
+/** Moves the user's spent refresh tokens past the reuse grace window. */
+export async function ageSpentTokens(userId: string) {
+  await db(
+    "update refresh_tokens set spent_at = now() - interval '1 minute' where user_id = $1 and spent_at is not null",
+    [userId],
+  );
+}
+
+export async function countRows(table: "refresh_tokens" | "password_reset_tokens", userId: string) {
+  const [row] = await db<{ n: number }>(
+    `select count(*)::int as n from ${table} where user_id = $1`,
+    [userId],
+  );
+  return Number(row?.n);
 }
 
 /** Activates or deactivates a user through the API, as a fresh admin. */

@@ -12,10 +12,14 @@ export const testEnv: Record<string, unknown> = {
   DATABASE_URL: String((env as Record<string, unknown>).DATABASE_URL).replace(/[^/]+$/, database),
 };
 
-function randomIp() {
+/** A client IP of its own, so a rate limit counts only the requests that send it. */
+export function randomIp() {
   const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
   return `10.${a}.${b}.${c}`;
 }
+
+/** Bindings that point the Worker's driver at a closed port, as if the database were down. */
+export const DATABASE_DOWN = { NEON_FETCH_ENDPOINT: "http://127.0.0.1:9/sql" };
 
 export type CallOptions = {
   method?: string;
@@ -62,12 +66,10 @@ export async function call(path: string, options: CallOptions = {}) {
   return { status: response.status, headers: response.headers, text, json };
 }
 
+export type CallResult = Awaited<ReturnType<typeof call>>;
+
 /** Asserts the RFC 9457 shape every error of the API shares, and returns the body. */
-export function expectProblem(
-  response: Awaited<ReturnType<typeof call>>,
-  status: number,
-  code: string,
-) {
+export function expectProblem(response: CallResult, status: number, code: string) {
   const body = response.json;
   if (
     response.status !== status ||

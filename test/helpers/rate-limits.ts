@@ -1,0 +1,26 @@
+import { expect } from "vitest";
+import { type CallResult, expectProblem } from "./worker";
+
+/**
+ * Sends `limit` requests that must pass, then expects the next one to be refused with 429. The
+ * limiter's windows are aligned to the wall clock: only if one rolled over during the run may the
+ * refusal come later, after at most `limit` more requests in the new window.
+ */
+export async function expectLimitedAfter(
+  limit: number,
+  attempt: (i: number) => Promise<CallResult>,
+) {
+  const windowOf = () => Math.floor(Date.now() / 60_000);
+  const started = windowOf();
+  for (let i = 0; i < limit; i++) {
+    const res = await attempt(i);
+    expect(res.status, res.text).not.toBe(429);
+  }
+  let res = await attempt(limit);
+  if (res.status !== 429 && windowOf() !== started) {
+    for (let i = 1; i <= limit && res.status !== 429; i++) res = await attempt(limit + i);
+  }
+  expectProblem(res, 429, "rate_limited");
+  expect(res.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
+  return res;
+}

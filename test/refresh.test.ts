@@ -1,0 +1,151 @@
+import { describe, expect, it } from "vitest";
+import { ageSpentTokens, db, login, signUp } from "./helpers/factories";
+import {
+  expectDeadAccess,
+  expectDeadRefresh,
+  expectLiveSession,
+  me,
+  refresh,
+} from "./helpers/sessions";
+import { call, expectProblem } from "./helpers/worker";
+
+async function sha256Hex(value: string) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function countWhere(condition: string, params: unknown[]) {
+  const [row] = await db<{ n: number }>(
+    `select count(*)::int as n from refresh_tokens where ${condition}`,
+    params,
+  );
+  return Number(row?.n);
+}
+
+describe("POST /auth/refresh", () => {
+  it("rotates: new access and refresh tokens that work, the old one spent", async () => {
+    const user = await signUp();
+    const res = await refresh(user.refreshToken);
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({ token_type: "Bearer", expires_in: 900 });
+    expect(res.json.refresh_token).not.toBe(user.refreshToken);
+    expect(res.json.access_token).not.toBe(user.token);
+    expect(res.headers.get("cache-control")).toContain("no-store");
+
+    const mine = await me(res.json.access_token);
+    expect(mine.status, mine.text).toBe(200);
+    expect(mine.json.id).toBe(user.id);
+    await expectDeadRefresh(user.refreshToken);
+    const again = await refresh(res.json.refresh_token);
+    expect(again.status, again.text).toBe(200);
+  });
+
+  it("stores refresh tokens only as SHA-256 hashes", async () => {
+    const user = await signUp();
+    expect(await countWhere("token_hash = $1", [user.refreshToken])).toBe(0);
+    const hashed = [await sha256Hex(user.refreshToken), user.id];
+    expect(await countWhere("token_hash = $1 and user_id = $2", hashed)).toBe(1);
+  });
+
+  it("replaying a spent token after the grace window revokes the whole family", async () => {
+    const user = await signUp();
+    const other = await login(user.email, user.password);
+    const rotated = await refresh(user.refreshToken);
+    expect(rotated.status, rotated.text).toBe(200);
+    await ageSpentTokens(user.id);
+
+    await expectDeadRefresh(user.refreshToken);
+    // The legitimate successor and every access token of that session die with the family.
+    await expectDeadRefresh(rotated.json.refresh_token);
+    await expectDeadAccess(rotated.json.access_token);
+    await expectDeadAccess(user.token);
+    // Another session of the same user is another family.
+    await expectLiveSession(other);
+  });
+
+  it("replaying a spent token within the grace window is 401 but keeps the family", async () => {
+    const user = await signUp();
+    const rotated = await refresh(user.refreshToken);
+    expect(rotated.status, rotated.text).toBe(200);
+    await expectDeadRefresh(user.refreshToken);
+    await expectLiveSession({
+      token: rotated.json.access_token,
+      refreshToken: rotated.json.refresh_token,
+    });
+  });
+
+  it("of one token five times at once succeeds once and never forks the family", async () => {
+    for (let round = 0; round < 3; round++) {
+      const user = await signUp();
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => refresh(user.refreshToken)),
+      );
+      const statuses = results.map((r) => r.status).sort();
+      expect(statuses, results.map((r) => r.text).join("\n")).toEqual([200, 401, 401, 401, 401]);
+      for (const loser of results.filter((r) => r.status === 401)) {
+        expectProblem(loser, 401, "invalid_refresh_token");
+      }
+      const live = "user_id = $1 and spent_at is null and revoked_at is null";
+      expect(await countWhere(live, [user.id])).toBe(1);
+      const winner = results.find((r) => r.status === 200);
+      await expectLiveSession({
+        token: winner?.json.access_token,
+        refreshToken: winner?.json.refresh_token,
+      });
+    }
+  });
+
+  it("refuses an expired refresh token with 401", async () => {
+    const user = await signUp();
+    await db(
+      "update refresh_tokens set expires_at = now() - interval '1 second' where user_id = $1",
+      [user.id],
+    );
+    await expectDeadRefresh(user.refreshToken);
+  });
+
+  it.each([
+    ["an unknown token", { refresh_token: "not-a-real-refresh-token" }],
+    ["a token with a NUL byte", { refresh_token: "abc\u0000def" }],
+    ["a token with SQL", { refresh_token: "' or 1=1 --" }],
+  ])("refuses %s with 401", async (_label, body) => {
+    const res = await call("/auth/refresh", { body });
+    expectProblem(res, 401, "invalid_refresh_token");
+  });
+
+  it.each([
+    ["an empty object", {}],
+    ["an empty token", { refresh_token: "" }],
+    ["a number", { refresh_token: 42 }],
+    ["null", { refresh_token: null }],
+    ["an array", [""]],
+    ["a 600-character token", { refresh_token: "x".repeat(600) }],
+  ])("refuses a body with %s with 422", async (_label, body) => {
+    const res = await call("/auth/refresh", { body });
+    expectProblem(res, 422, "validation_failed");
+  });
+
+  it("refuses an unknown field with 422 without spending the token", async () => {
+    const user = await signUp();
+    const res = await call("/auth/refresh", {
+      body: { refresh_token: user.refreshToken, user_id: user.id },
+    });
+    expectProblem(res, 422, "validation_failed");
+    await expectLiveSession(user);
+  });
+
+  it("answers malformed JSON with 400 and no body with a 4xx problem", async () => {
+    const malformed = await call("/auth/refresh", {
+      method: "POST",
+      rawBody: '{"refresh_token":',
+      headers: { "Content-Type": "application/json" },
+    });
+    expectProblem(malformed, 400, "malformed_json");
+    const empty = await call("/auth/refresh", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+    });
+    expect([400, 415, 422], empty.text).toContain(empty.status);
+    expect(empty.headers.get("content-type")).toContain("application/problem+json");
+  });
+});
