@@ -1,14 +1,28 @@
 import { z } from "zod";
 
+/** The Workers Rate Limiting bindings of wrangler.toml: per client IP, per Cloudflare location. */
+export const LIMITER_NAMES = [
+  "LOGIN_LIMITER",
+  "REGISTER_LIMITER",
+  "FORGOT_PASSWORD_LIMITER",
+  "RESET_PASSWORD_LIMITER",
+  "CHANGE_PASSWORD_LIMITER",
+] as const;
+export type LimiterName = (typeof LIMITER_NAMES)[number];
+
 /** What wrangler binds to the Worker: configuration strings plus runtime bindings. */
 export type Bindings = {
   [key: string]: unknown;
   ASSETS?: Fetcher;
-  LOGIN_LIMITER?: RateLimit;
-  REGISTER_LIMITER?: RateLimit;
-  FORGOT_PASSWORD_LIMITER?: RateLimit;
-  RESET_PASSWORD_LIMITER?: RateLimit;
-};
+} & Partial<Record<LimiterName, RateLimit>>;
+
+/** The placeholder values the repository ships: refused outside local development. */
+const EXAMPLE_JWT_SECRET = "change-me-change-me-change-me-change-me";
+const EXAMPLE_ADMIN_KEYS = ["local-admin-key", "test-admin-key"];
+
+/** Hosts that are this machine: the only ones NEON_FETCH_ENDPOINT may name. */
+const isLoopbackHost = (hostname: string) =>
+  hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
 
 const seconds = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -31,8 +45,9 @@ const configSchema = z
     ACCESS_TOKEN_TTL: seconds(900, 60, 86_400),
     REFRESH_TOKEN_TTL: seconds(2_592_000, 300, 31_536_000),
     RESET_TOKEN_TTL: seconds(900, 60, 86_400),
+    REFRESH_REUSE_WINDOW: seconds(10, 0, 300),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
-    MAIL_PROVIDER: z.enum(["resend", "log"]).default("log"),
+    MAIL_PROVIDER: z.enum(["resend", "log"]).default("resend"),
     MAIL_FROM: z.string().min(3).default("User API <no-reply@example.com>"),
     RESEND_API_KEY: optionalText,
     MAIL_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.resend.com"),
@@ -40,15 +55,34 @@ const configSchema = z
       .url({ protocol: /^https?$/ })
       .default("http://localhost:8787/reset-password"),
     CORS_ORIGINS: z.string().default("*"),
-    NEON_FETCH_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    // It receives the whole DATABASE_URL, password included: only ever this machine.
+    NEON_FETCH_ENDPOINT: z
+      .url({ protocol: /^https?$/ })
+      .refine((url) => isLoopbackHost(new URL(url).hostname), "must be a loopback URL")
+      .optional(),
   })
   .superRefine((config, ctx) => {
+    const issue = (path: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [path], message });
+    // Local development and tests are exactly the setups that use the local SQL endpoint.
+    const local = config.NEON_FETCH_ENDPOINT !== undefined;
+    if (!local) {
+      if (config.MAIL_PROVIDER === "log") {
+        issue("MAIL_PROVIDER", "log is for local development only (it would print reset links)");
+      }
+      if (config.JWT_SECRET === EXAMPLE_JWT_SECRET) {
+        issue("JWT_SECRET", "is the example value; set a random secret");
+      }
+      const adminKey = config.SECRET_ADMIN_KEY ?? config.SECRETE_ADMIN_KEY;
+      if (
+        adminKey !== undefined &&
+        (adminKey.length < 32 || EXAMPLE_ADMIN_KEYS.includes(adminKey))
+      ) {
+        issue("SECRET_ADMIN_KEY", "must be at least 32 characters and not an example value");
+      }
+    }
     if (config.MAIL_PROVIDER === "resend" && !config.RESEND_API_KEY) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["RESEND_API_KEY"],
-        message: "is required when MAIL_PROVIDER is resend",
-      });
+      issue("RESEND_API_KEY", "is required when MAIL_PROVIDER is resend");
     }
   })
   .transform(({ SECRETE_ADMIN_KEY, ...config }) => ({
@@ -81,11 +115,17 @@ export function loadConfig(env: Bindings): Config {
       Object.entries(env).filter(([, value]) => typeof value === "string" && value !== ""),
     );
     const outcome = configSchema.safeParse(strings);
-    result = outcome.success
-      ? outcome.data
-      : new ConfigError(
-          outcome.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`),
-        );
+    // A limit that protects accounts must never silently become "no limit".
+    const missingLimiters = LIMITER_NAMES.filter((name) => !env[name]).map(
+      (name) => `${name} is required (a [[ratelimits]] binding in wrangler.toml)`,
+    );
+    const problems = [
+      ...(outcome.success
+        ? []
+        : outcome.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`)),
+      ...missingLimiters,
+    ];
+    result = outcome.success && problems.length === 0 ? outcome.data : new ConfigError(problems);
     parsed.set(env, result);
   }
   if (result instanceof ConfigError) throw result;

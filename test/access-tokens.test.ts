@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { registerUser, type Session, signUp } from "./helpers/factories";
+import { type Session, signUp } from "./helpers/factories";
 import { accessClaims, base64UrlJson, decodeJwt, signClaims, tamperedToken } from "./helpers/jwt";
 import { expectBearerChallenge, me } from "./helpers/sessions";
 import { call, expectProblem } from "./helpers/worker";
@@ -11,7 +11,7 @@ async function bearerWith(session: Session, changes: Record<string, unknown>) {
   return `Bearer ${await signClaims(accessClaims(session, changes))}`;
 }
 
-async function bearerWithout(session: Session, claim: "exp" | "sub") {
+async function bearerWithout(session: Session, claim: "exp" | "sub" | "sid") {
   const { [claim]: _dropped, ...claims } = accessClaims(session);
   return `Bearer ${await signClaims(claims)}`;
 }
@@ -39,6 +39,7 @@ const forgeries: [string, Forgery][] = [
   ],
   ["a token without exp", (s) => bearerWithout(s, "exp")],
   ["a token without sub", (s) => bearerWithout(s, "sub")],
+  ["a token without sid (bound to no session)", (s) => bearerWithout(s, "sid")],
   [
     "an expired token",
     (s) => {
@@ -87,7 +88,7 @@ describe("GET /users/me", () => {
 
   it("accepts a token signed with the right secret and correct claims", async () => {
     // Proves the forgeries below fail for what they change, not for how the test builds tokens.
-    const user = await registerUser();
+    const user = await signUp();
     const res = await me({ authorization: `Bearer ${await signClaims(accessClaims(user))}` });
     expect(res.status, res.text).toBe(200);
     expect(res.json.id).toBe(user.id);

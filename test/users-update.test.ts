@@ -22,7 +22,12 @@ describe.each(["PUT", "PATCH"])("%s /users/{id}", (method) => {
     const username = uniqueName("renamed");
     const email = `${username}@Example.test`;
     const body = { username, email, first_name: "Ada", last_name: "Lovelace" };
-    const res = await updateUser(user.token, user.id, body, { method });
+    const res = await updateUser(
+      user.token,
+      user.id,
+      { ...body, current_password: user.password },
+      { method },
+    );
     expect(res.status, res.text).toBe(200);
     expect(res.json.message).toBe("User updated successfully");
     expectUserShape(res.json.user);
@@ -55,7 +60,11 @@ describe.each(["PUT", "PATCH"])("%s /users/{id}", (method) => {
     async (field) => {
       const taken = await registerUser({ username: uniqueName("Taken") });
       const user = await signUp();
-      const body = { [field]: taken[field].toUpperCase() };
+      const body = {
+        [field]: taken[field].toUpperCase(),
+        // Changing one's own email needs the current password; a username does not.
+        ...(field === "email" ? { current_password: user.password } : {}),
+      };
       const res = await updateUser(user.token, user.id, body, { method });
       expect(expectProblem(res, 409, "conflict").errors?.[0]?.path).toBe(field);
     },

@@ -32,9 +32,16 @@ function workerdConfig(port: number, bindings: Record<string, string>): string {
   if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
   // JSON string literals are valid Cap'n Proto text literals for these ASCII values.
   const text = (value: string) => JSON.stringify(value);
-  const bindingList = Object.entries(bindings)
-    .map(([name, value]) => `    (name = ${text(name)}, text = ${text(value)}),`)
-    .join("\n");
+  const bindingList = [
+    ...Object.entries(bindings).map(
+      ([name, value]) => `    (name = ${text(name)}, text = ${text(value)}),`,
+    ),
+    // The Worker refuses to serve without its rate limiters. Cloudflare's are not part of
+    // workerd: the benchmark binds a stand-in that never limits, so it measures the API itself.
+    ...limiterNames().map(
+      (name) => `    (name = ${text(name)}, wrapped = (moduleName = "bench:limiter")),`,
+    ),
+  ].join("\n");
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -45,6 +52,7 @@ const config :Workerd.Config = (
     (name = "loopback", network = (allow = ["local"])),
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "api")],
+  extensions = [(modules = [(name = "bench:limiter", esModule = embed "limiter.js", internal = true)])],
 );
 
 const api :Workerd.Worker = (
@@ -58,12 +66,27 @@ ${bindingList}
 `;
 }
 
+/** The [[ratelimits]] binding names of wrangler.toml. */
+function limiterNames(): string[] {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  return [...toml.matchAll(/^\[\[ratelimits\]\]\s*\nname\s*=\s*"([^"]+)"/gm)].map(
+    (m) => m[1] as string,
+  );
+}
+
+/** The stand-in limiter's module: a binding factory whose limit() always lets the request in. */
+const limiterModule = `export default function makeBinding() {
+  return { async limit() { return { success: true }; } };
+}
+`;
+
 export async function startWorkerd(
   dir: string,
   bindings: Record<string, string>,
 ): Promise<Workerd> {
   const port = await freePort();
   await copyFile(bundlePath, join(dir, "worker.js"));
+  await writeFile(join(dir, "limiter.js"), limiterModule);
   const configPath = join(dir, "bench.capnp");
   await writeFile(configPath, workerdConfig(port, bindings));
   const child = startProcess(workerdBin, ["serve", configPath], {

@@ -9,14 +9,30 @@ export function pgErrorOf(error: unknown): PgError | undefined {
   return undefined;
 }
 
-/** A driver error without a Postgres code never reached the database: it is down or unreachable. */
+/**
+ * Postgres codes that mean "unavailable or overloaded, try again" rather than a bug: connection
+ * failures (class 08), serialization failures and deadlocks (40001, 40P01), too many connections
+ * (53300) and other insufficient resources (class 53), operator intervention such as an admin
+ * shutdown (57P01-57P03), and 55000 (a server not accepting connections yet).
+ */
+const UNAVAILABLE = /^(08...|40001|40P01|53...|57P0[1-3]|55000)$/;
+
+/**
+ * Whether the database is down, unreachable or overloaded: a driver error without a Postgres code
+ * (the query never reached it) or one of the codes above.
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const pg = pgErrorOf(error);
-  return pg !== undefined && !pg.code;
+  return pg !== undefined && (!pg.code || UNAVAILABLE.test(pg.code));
 }
 
 /** The constraint a unique violation (23505) broke, if that is what the error is. */
 export function violatedUniqueConstraint(error: unknown): string | undefined {
   const pg = pgErrorOf(error);
   return pg?.code === "23505" ? pg.constraint : undefined;
+}
+
+/** A foreign key violation (23503): the row referred to is gone, such as a user deleted meanwhile. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return pgErrorOf(error)?.code === "23503";
 }

@@ -92,6 +92,11 @@ export const passwordResetTokens = pgTable(
       .primaryKey()
       .references(() => users.id, { onDelete: "cascade" }),
     tokenHash: text("token_hash").notNull(),
+    // What the token depends on, as it was at issue: the token dies when the user's token version
+    // moves (password change, role change, deactivation) or the address it was sent to changes.
+    // Null only on rows older than these columns, which are then dead.
+    tokenVersion: integer("token_version"),
+    email: text("email"),
     expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
@@ -99,6 +104,23 @@ export const passwordResetTokens = pgTable(
     uniqueIndex("password_reset_tokens_token_hash_key").on(t.tokenHash),
     index("password_reset_tokens_expires_idx").on(t.expiresAt),
   ],
+);
+
+/**
+ * Failures counted in the database, so that every Cloudflare location sees them: failed logins
+ * per account, wrong current passwords per user, wrong admin keys per client. One row per key,
+ * a fixed window that restarts after it ends.
+ */
+export const authThrottles = pgTable(
+  "auth_throttles",
+  {
+    key: text("key").primaryKey(),
+    failures: integer("failures").notNull(),
+    windowStartedAt: timestamp("window_started_at", { withTimezone: true, precision: 3 })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [index("auth_throttles_window_idx").on(t.windowStartedAt)],
 );
 
 export type UserRow = typeof users.$inferSelect;

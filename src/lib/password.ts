@@ -32,15 +32,33 @@ export function verifyPassword(password: string, hash: string): Promise<boolean>
   return bcrypt.compare(password, hash);
 }
 
+/**
+ * Checks a login's password in about the time one comparison at the configured cost takes,
+ * whatever the account: an unknown account (no hash) is compared against a decoy, and a failed
+ * comparison against a cheaper stored hash is topped up with a decoy at the configured cost. So
+ * neither an unknown email nor an account with an old, cheaper hash answers faster.
+ */
+export async function checkLoginPassword(
+  password: string,
+  hash: string | undefined,
+  cost: number,
+): Promise<boolean> {
+  const matches = await bcrypt.compare(password, hash ?? decoyHash(cost));
+  if (hash !== undefined && !matches && bcrypt.getRounds(hash) < cost) {
+    await bcrypt.compare(password, decoyHash(cost));
+  }
+  return hash !== undefined && matches;
+}
+
 export function needsRehash(hash: string, cost: number): boolean {
   return bcrypt.getRounds(hash) !== cost;
 }
 
 /**
- * A well-formed bcrypt hash of nothing anyone knows, at the configured cost: comparing a password
- * against it costs what a real comparison costs, so unknown accounts answer in the same time.
+ * A well-formed bcrypt hash of nothing anyone knows, at the given cost: comparing a password
+ * against it costs what a real comparison costs.
  */
-export function decoyHash(cost: number): string {
+function decoyHash(cost: number): string {
   const alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   const digest = [...crypto.getRandomValues(new Uint8Array(31))]
     .map((b) => alphabet[b % 64])

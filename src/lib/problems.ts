@@ -123,6 +123,8 @@ export const problems = {
     });
     return new ApiError("validation_failed", undefined, { errors });
   },
+  /** Fields that are well-formed yet not acceptable together (a rule beyond the schema). */
+  invalidFields: (errors: FieldError[]) => new ApiError("validation_failed", undefined, { errors }),
   passwordTooLong: (field: string, maxBytes: number) =>
     new ApiError(
       "password_too_long",

@@ -14,8 +14,8 @@ export type AccessClaims = {
   role: Role;
   /** The user's token version when issued; a bump on the user row ends every older token. */
   ver: number;
-  /** Session (refresh token family) the token was issued for, when there is one. */
-  sid?: string;
+  /** Session (refresh token family) the token was issued for: it dies with the session. */
+  sid: string;
   typ: "access";
   iss: string;
   aud: string;
@@ -27,14 +27,14 @@ export type AccessClaims = {
 export async function signAccessToken(
   user: { id: string; role: Role; tokenVersion: number },
   config: Pick<Config, "JWT_SECRET" | "ACCESS_TOKEN_TTL">,
-  sessionId?: string,
+  sessionId: string,
 ) {
   const now = Math.floor(Date.now() / 1000);
   const claims: AccessClaims = {
     sub: user.id,
     role: user.role,
     ver: user.tokenVersion,
-    ...(sessionId ? { sid: sessionId } : {}),
+    sid: sessionId,
     typ: "access",
     iss: TOKEN_ISSUER,
     aud: TOKEN_AUDIENCE,
@@ -66,7 +66,7 @@ export async function verifyAccessToken(token: string, secret: string): Promise<
   const claims = payload as Partial<AccessClaims>;
   if (
     !isUuid(claims.sub) ||
-    (claims.sid !== undefined && !isUuid(claims.sid)) ||
+    !isUuid(claims.sid) ||
     typeof claims.exp !== "number" ||
     typeof claims.iat !== "number" ||
     typeof claims.ver !== "number" ||

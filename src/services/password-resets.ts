@@ -20,14 +20,16 @@ export async function requestPasswordReset(
   const token = randomToken();
   const result = await db.execute<{ email: string; first_name: string }>(sql`
     with target as (
-      select id, email, first_name from ${users}
+      select id, email, first_name, token_version from ${users}
       where lower(email) = lower(${email}) and active
     ), issued as (
-      insert into ${passwordResetTokens} (user_id, token_hash, expires_at)
-      select id, ${await sha256Hex(token)}, now() + make_interval(secs => ${config.RESET_TOKEN_TTL})
+      insert into ${passwordResetTokens} (user_id, token_hash, token_version, email, expires_at)
+      select id, ${await sha256Hex(token)}, token_version, email,
+             now() + make_interval(secs => ${config.RESET_TOKEN_TTL})
       from target
       on conflict (user_id) do update
-        set token_hash = excluded.token_hash, expires_at = excluded.expires_at, created_at = now()
+        set token_hash = excluded.token_hash, token_version = excluded.token_version,
+            email = excluded.email, expires_at = excluded.expires_at, created_at = now()
       returning user_id
     )
     select target.email, target.first_name from target join issued on issued.user_id = target.id`);
@@ -37,12 +39,20 @@ export async function requestPasswordReset(
     : undefined;
 }
 
+/**
+ * A reset token (`t`) of its user (`u`) is valid until it expires, and only while nothing it was
+ * issued under has changed: the user is active with the same token version (no password change,
+ * role change or deactivation since) and the same email (the address it was sent to).
+ */
+const tokenStillValid = sql`t.expires_at > now() and u.active
+  and t.token_version = u.token_version and lower(t.email) = lower(u.email)`;
+
 /** The live token's user, to check the new password against before paying for a hash. */
 async function findResetTokenUser(db: Db, token: string, email?: string) {
   const result = await db.execute<{ id: string; username: string; email: string }>(sql`
     select u.id, u.username, u.email from ${passwordResetTokens} t
     join ${users} u on u.id = t.user_id
-    where t.token_hash = ${await sha256Hex(token)} and t.expires_at > now() and u.active
+    where t.token_hash = ${await sha256Hex(token)} and ${tokenStillValid}
       ${email === undefined ? sql`` : sql`and lower(u.email) = lower(${email})`}`);
   const row = result.rows[0];
   if (!row) throw problems.invalidResetToken();
@@ -56,13 +66,14 @@ async function findResetTokenUser(db: Db, token: string, email?: string) {
 async function spendResetToken(db: Db, token: string, userId: string, passwordHash: string) {
   const result = await db.execute<{ id: string }>(sql`
     with spent as (
-      delete from ${passwordResetTokens}
-      where token_hash = ${await sha256Hex(token)} and user_id = ${userId} and expires_at > now()
-      returning user_id
+      delete from ${passwordResetTokens} t using ${users} u
+      where t.token_hash = ${await sha256Hex(token)} and t.user_id = ${userId}
+        and u.id = t.user_id and ${tokenStillValid}
+      returning t.user_id
     )
     update ${users} set password_hash = ${passwordHash}, token_version = token_version + 1,
       revision = revision + 1, updated_at = now()
-    from spent where ${users.id} = spent.user_id and ${users.active}
+    from spent where ${users.id} = spent.user_id
     returning ${users.id}`);
   if (!result.rows[0]) throw problems.invalidResetToken();
 }

@@ -1,14 +1,12 @@
 import { and, eq, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
+import { isForeignKeyViolation } from "../db/errors";
 import { passwordResetTokens, type Role, refreshTokens, type UserRow, users } from "../db/schema";
 import type { Config } from "../env";
-import { randomToken, sha256Hex } from "../lib/crypto";
+import { derivedToken, randomToken, sha256Hex } from "../lib/crypto";
 import { problems } from "../lib/problems";
 import { type AccessClaims, signAccessToken } from "../lib/tokens";
-
-/** A refresh token spent this recently may be a client's own retry, not a thief's replay. */
-const REFRESH_REUSE_GRACE_SECONDS = 10;
 
 type SessionUser = Pick<UserRow, "id" | "role" | "tokenVersion">;
 
@@ -29,9 +27,8 @@ const familyIsLive = (familyId: SQL | string) =>
  * a deleted, deactivated or revoked user is refused on the very next request.
  */
 export async function authenticate(db: Db, claims: AccessClaims): Promise<UserRow> {
-  const sessionLive = claims.sid ? familyIsLive(claims.sid) : sql`true`;
   const [found] = await db
-    .select({ user: users, sessionLive: sql<boolean>`${sessionLive}` })
+    .select({ user: users, sessionLive: sql<boolean>`${familyIsLive(claims.sid)}` })
     .from(users)
     .where(eq(users.id, claims.sub))
     .limit(1);
@@ -55,32 +52,37 @@ async function sessionTokens(
 export async function startSession(db: Db, config: Config, user: SessionUser) {
   const refreshToken = randomToken();
   const familyId = uuidv7();
-  await db.insert(refreshTokens).values({
-    id: uuidv7(),
-    userId: user.id,
-    familyId,
-    tokenVersion: user.tokenVersion,
-    tokenHash: await sha256Hex(refreshToken),
-    expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_TTL * 1000),
-  });
+  try {
+    await db.insert(refreshTokens).values({
+      id: uuidv7(),
+      userId: user.id,
+      familyId,
+      tokenVersion: user.tokenVersion,
+      tokenHash: await sha256Hex(refreshToken),
+      expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_TTL * 1000),
+    });
+  } catch (error) {
+    // The user was deleted while logging in: no account, so no session (not a 500).
+    if (isForeignKeyViolation(error)) throw problems.invalidCredentials();
+    throw error;
+  }
   return sessionTokens(config, user, familyId, refreshToken);
 }
+
+type RotatedRow = { user_id: string; role: Role; token_version: number; family_id: string };
 
 /**
  * Spends a refresh token and issues its successor in the same family, in one statement: of two
  * concurrent uses only one can match `spent_at IS NULL`, so a family never forks. A family with
- * any revoked token is over. (Raw SQL: drizzle cannot chain data-modifying CTEs.)
+ * any revoked token is over. The successor is derived from the spent token with a server key
+ * (only hashes are stored), so a retry inside the reuse window can be handed the very same one.
+ * (Raw SQL: drizzle cannot chain data-modifying CTEs.)
  */
 export async function rotateSession(db: Db, config: Config, presented: string) {
   const presentedHash = await sha256Hex(presented);
-  const next = randomToken();
+  const next = await derivedToken(config.JWT_SECRET, "refresh-successor", presented);
   const nextHash = await sha256Hex(next);
-  const rows = await db.execute<{
-    user_id: string;
-    role: Role;
-    token_version: number;
-    family_id: string;
-  }>(sql`
+  const rows = await db.execute<RotatedRow>(sql`
     with spent as (
       update ${refreshTokens} rt set spent_at = now()
       from ${users} u
@@ -96,58 +98,78 @@ export async function rotateSession(db: Db, config: Config, presented: string) {
       from spent
     )
     select user_id, role, token_version, family_id from spent`);
-  const row = rows.rows[0];
-  if (row) {
-    return sessionTokens(
-      config,
-      { id: row.user_id, role: row.role, tokenVersion: Number(row.token_version) },
-      row.family_id,
-      next,
-    );
-  }
-  await revokeOnReplay(db, presentedHash);
-  throw problems.invalidRefreshToken();
+  const row = rows.rows[0] ?? (await retryOrRevoke(db, config, presentedHash, nextHash));
+  if (!row) throw problems.invalidRefreshToken();
+  return sessionTokens(
+    config,
+    { id: row.user_id, role: row.role, tokenVersion: Number(row.token_version) },
+    row.family_id,
+    next,
+  );
 }
 
 /**
- * A spent token presented again (past the grace window) means two parties hold the family:
- * end the whole family, so the thief's and the victim's sessions both stop.
+ * A spent token presented again. Within the reuse window, while its successor is still unspent
+ * and the session live, it is a client's own retry (or a racing tab): the same successor comes
+ * back, never a second live one. Anything else means two parties hold the family: the whole
+ * family ends, so the thief's and the victim's sessions both stop. One statement, so a retry
+ * and a revocation cannot both happen.
  */
-async function revokeOnReplay(db: Db, tokenHash: string) {
-  await db.execute(sql`
-    update ${refreshTokens} set revoked_at = now()
-    where revoked_at is null and family_id = (
-      select family_id from ${refreshTokens}
-      where token_hash = ${tokenHash}
-        and spent_at < now() - make_interval(secs => ${REFRESH_REUSE_GRACE_SECONDS})
-    )`);
+async function retryOrRevoke(
+  db: Db,
+  config: Config,
+  presentedHash: string,
+  nextHash: string,
+): Promise<RotatedRow | undefined> {
+  const rows = await db.execute<RotatedRow>(sql`
+    with presented as (
+      select family_id, spent_at from ${refreshTokens}
+      where token_hash = ${presentedHash} and spent_at is not null
+    ), retry as (
+      select s.user_id, s.family_id, u.role, u.token_version
+      from ${refreshTokens} s
+      join presented p on p.family_id = s.family_id
+      join ${users} u on u.id = s.user_id
+      where s.token_hash = ${nextHash}
+        and p.spent_at > now() - make_interval(secs => ${config.REFRESH_REUSE_WINDOW})
+        and s.spent_at is null and s.revoked_at is null and s.expires_at > now()
+        and u.active and u.token_version = s.token_version
+        and ${familyIsLive(sql`s.family_id`)}
+    ), revoked as (
+      update ${refreshTokens} set revoked_at = now()
+      where revoked_at is null and family_id in (select family_id from presented)
+        and not exists (select 1 from retry)
+    )
+    select user_id, role, token_version, family_id from retry`);
+  return rows.rows[0];
 }
 
 /**
- * Ends one session: the family of the given refresh token, or the family the access token was
- * issued for. A refresh token of another user matches nothing.
+ * Ends the caller's session (the family their access token belongs to) and, when given, the
+ * family of a refresh token, if that token is the caller's own: someone else's or an unknown
+ * token changes nothing more.
  */
 export async function endSession(
   db: Db,
   userId: string,
-  session: { refreshToken?: string; familyId?: string },
+  session: { familyId: string; refreshToken?: string },
 ) {
-  const family = session.refreshToken
-    ? inArray(
-        refreshTokens.familyId,
-        db
-          .select({ familyId: refreshTokens.familyId })
-          .from(refreshTokens)
-          .where(eq(refreshTokens.tokenHash, await sha256Hex(session.refreshToken))),
+  const families = session.refreshToken
+    ? or(
+        eq(refreshTokens.familyId, session.familyId),
+        inArray(
+          refreshTokens.familyId,
+          db
+            .select({ familyId: refreshTokens.familyId })
+            .from(refreshTokens)
+            .where(eq(refreshTokens.tokenHash, await sha256Hex(session.refreshToken))),
+        ),
       )
-    : session.familyId
-      ? eq(refreshTokens.familyId, session.familyId)
-      : undefined;
-  if (!family) return;
+    : eq(refreshTokens.familyId, session.familyId);
   await db
     .update(refreshTokens)
     .set({ revokedAt: sql`now()` })
-    .where(and(family, eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+    .where(and(families, eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
 }
 
 /** Ends every session and access token of the user by moving their token version. */

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { violatedUniqueConstraint } from "../db/errors";
@@ -7,13 +7,14 @@ import type { Config } from "../env";
 import { constantTimeEqual } from "../lib/crypto";
 import {
   assertAcceptablePassword,
-  decoyHash,
+  checkLoginPassword,
   hashPassword,
   needsRehash,
   verifyPassword,
 } from "../lib/password";
 import { type ApiError, problems } from "../lib/problems";
 import type { UserSort } from "../schemas/user";
+import { assertGuardOpen, assertNotLocked, lockedForSeconds, recordFailure } from "./rate-limits";
 
 const uniqueFields: Partial<Record<string, "username" | "email">> = {
   users_username_lower_key: "username",
@@ -36,6 +37,8 @@ export type Registration = {
   password: string;
   /** Makes the user an ADMIN when it equals the configured SECRET_ADMIN_KEY. */
   adminKey?: string;
+  /** The client's address bucket, under which wrong admin keys are counted. */
+  client?: string;
 };
 
 /** The local part of an address, which a password must not contain (like the username). */
@@ -51,11 +54,16 @@ export async function registerUser(
   config: Pick<Config, "SECRET_ADMIN_KEY" | "BCRYPT_COST">,
   registration: Registration,
 ): Promise<UserRow> {
-  const { password, adminKey, ...fields } = registration;
+  const { password, adminKey, client, ...fields } = registration;
   let role: Role = "USER";
   if (adminKey !== undefined) {
+    // Wrong keys are counted per client in the database, which every location sees.
+    if (client) await assertGuardOpen(db, "adminKey", client);
     const key = config.SECRET_ADMIN_KEY;
-    if (!key || !(await constantTimeEqual(adminKey, key))) throw problems.invalidAdminKey();
+    if (!key || !(await constantTimeEqual(adminKey, key))) {
+      if (client) await recordFailure(db, "adminKey", client);
+      throw problems.invalidAdminKey();
+    }
     role = "ADMIN";
   }
   assertAcceptablePassword(password, "password", [fields.username, emailName(fields.email)]);
@@ -83,9 +91,11 @@ export function assertAcceptablePasswordFor(
 
 /**
  * The active user with this email and password, or a 401 that is the same for an unknown email,
- * a wrong password and an inactive account. Unknown emails pay for one comparison too, so timing
- * does not tell which accounts exist. When the stored hash has another cost than the configured
- * one, `upgrade` writes a new hash (the caller runs it in the background).
+ * a wrong password and an inactive account, in about the same time. Failures are counted per
+ * email in the database (known or not, so the limit reveals nothing), and past the limit the
+ * email is refused with 429 before any hashing; the count is read in the same round trip as the
+ * user. When the stored hash has another cost than the configured one, `upgrade` writes a new
+ * hash (the caller runs it in the background).
  */
 export async function checkCredentials(
   db: Db,
@@ -93,12 +103,16 @@ export async function checkCredentials(
   email: string,
   password: string,
 ): Promise<{ user: UserRow; upgrade?: () => Promise<void> }> {
-  const user = await findUserByEmail(db, email);
-  const matches = await verifyPassword(
-    password,
-    user?.passwordHash ?? decoyHash(config.BCRYPT_COST),
-  );
-  if (!user || !matches || !user.active) throw problems.invalidCredentials();
+  const [[lock], [user]] = await db.batch([
+    db.select({ seconds: lockedForSeconds("login", email) }).from(sql`(select 1) as one`),
+    db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`).limit(1),
+  ]);
+  assertNotLocked(lock?.seconds);
+  const matches = await checkLoginPassword(password, user?.passwordHash, config.BCRYPT_COST);
+  if (!user || !matches || !user.active) {
+    await recordFailure(db, "login", email);
+    throw problems.invalidCredentials();
+  }
   if (!needsRehash(user.passwordHash, config.BCRYPT_COST)) return { user };
   const upgrade = async () => {
     const upgraded = await hashPassword(password, config.BCRYPT_COST);
@@ -109,15 +123,6 @@ export async function checkCredentials(
       .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash)));
   };
   return { user, upgrade };
-}
-
-async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(users)
-    .where(sql`lower(${users.email}) = lower(${email})`)
-    .limit(1);
-  return row;
 }
 
 async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
@@ -184,6 +189,19 @@ export async function searchUsers(db: Db, filter: UserListFilter) {
 }
 
 /**
+ * Re-authentication for what would let a stolen access token take the account for good (a new
+ * password, a new email): the current password, with wrong ones counted per user in the
+ * database so a stolen token is no password-guessing oracle.
+ */
+async function verifyCurrentPassword(db: Db, user: UserRow, password: string): Promise<void> {
+  await assertGuardOpen(db, "currentPassword", user.id);
+  if (!(await verifyPassword(password, user.passwordHash))) {
+    await recordFailure(db, "currentPassword", user.id);
+    throw problems.invalidCurrentPassword();
+  }
+}
+
+/**
  * Changes the caller's password after checking the current one, and moves the token version,
  * ending every session the user had. A concurrent change of the same account wins once.
  */
@@ -193,9 +211,7 @@ export async function changeOwnPassword(
   user: UserRow,
   passwords: { current: string; next: string },
 ): Promise<UserRow> {
-  if (!(await verifyPassword(passwords.current, user.passwordHash))) {
-    throw problems.invalidCurrentPassword();
-  }
+  await verifyCurrentPassword(db, user, passwords.current);
   assertAcceptablePasswordFor(user, passwords.next, "new_password");
   const passwordHash = await hashPassword(passwords.next, config.BCRYPT_COST);
   const [row] = await db
@@ -216,17 +232,22 @@ export type UserChanges = Partial<
   Pick<UserRow, "username" | "email" | "firstName" | "lastName" | "role" | "active">
 >;
 
+/** What an update did, for the caller to act on (an email change tells the old address). */
+export type UserUpdate = { user: UserRow; previousEmail?: string };
+
 /**
  * Applies the caller's update of a user: anyone may change their own names and email, only an
- * admin may change someone else, or anyone's role and activity.
+ * admin may change someone else, or anyone's role and activity. Changing one's own email needs
+ * the current password: with only a stolen access token, an email change followed by a password
+ * reset would otherwise take the account for good.
  */
 export async function updateUserAs(
   db: Db,
   caller: UserRow,
   id: string,
   changes: UserChanges,
-  acceptedRevisions?: number[],
-): Promise<UserRow> {
+  options: { acceptedRevisions?: number[]; currentPassword?: string } = {},
+): Promise<UserUpdate> {
   if (caller.role !== "ADMIN") {
     if (caller.id !== id) throw problems.forbidden("You may only update your own user.");
     const adminFields = (["role", "active"] as const).filter((key) => changes[key] !== undefined);
@@ -237,7 +258,15 @@ export async function updateUserAs(
       );
     }
   }
-  return updateUser(db, id, changes, acceptedRevisions);
+  if (changes.email !== undefined && caller.id === id) {
+    if (options.currentPassword === undefined) {
+      throw problems.invalidFields([
+        { path: "current_password", message: "is required to change your own email" },
+      ]);
+    }
+    await verifyCurrentPassword(db, caller, options.currentPassword);
+  }
+  return updateUser(db, id, changes, options.acceptedRevisions);
 }
 
 /**
@@ -250,6 +279,9 @@ const lockedAdmins = (db: Db) =>
       .select({ id: users.id })
       .from(users)
       .where(and(eq(users.role, "ADMIN"), eq(users.active, true)))
+      // Always in id order: two statements that locked admins in the heap's order (which moves
+      // with every update) could each hold the row the other waits for, and deadlock.
+      .orderBy(users.id)
       .for("update"),
   );
 
@@ -269,7 +301,7 @@ async function updateUser(
   id: string,
   changes: UserChanges,
   acceptedRevisions?: number[],
-): Promise<UserRow> {
+): Promise<UserUpdate> {
   const admins = lockedAdmins(db);
   const newRole = changes.role === undefined ? sql`${users.role}` : sql`${changes.role}::user_role`;
   const newActive =
@@ -290,15 +322,25 @@ async function updateUser(
       updatedAt: sql`now()`,
     })
     .where(and(...conditions))
-    .returning();
-  let row: UserRow | undefined;
+    // A subquery in RETURNING reads the row as it was before this statement.
+    .returning({
+      ...getTableColumns(users),
+      previousEmail: sql<string>`(select previous.email from ${users} previous
+        where previous.id = ${id})`,
+    });
+  let updated: (UserRow & { previousEmail: string }) | undefined;
   try {
-    [row] = await update;
+    [updated] = await update;
   } catch (error) {
     rethrowConflict(error);
   }
-  if (row) return row;
-  throw await explainRefusal(db, id, acceptedRevisions);
+  if (!updated) throw await explainRefusal(db, id, acceptedRevisions);
+  const { previousEmail, ...user } = updated;
+  return {
+    user,
+    previousEmail:
+      previousEmail.toLowerCase() !== user.email.toLowerCase() ? previousEmail : undefined,
+  };
 }
 
 /** Deletes the user (sessions and reset tokens go with the row), unless it is the last admin. */

@@ -19,16 +19,17 @@ export function decodeJwt(token: string) {
   return { header: decodeSegment(header), payload: decodeSegment(payload) };
 }
 
-/** Claims like the API's own access tokens, for the user named. */
+/** Claims like the API's own access tokens, for the session named (its user and its sid). */
 export function accessClaims(
-  user: { id: string; role: string },
+  session: { id: string; role: string; token: string },
   overrides: Record<string, unknown> = {},
 ) {
   const now = Math.floor(Date.now() / 1000);
   return {
-    sub: user.id,
-    role: user.role,
+    sub: session.id,
+    role: session.role,
     ver: 0,
+    sid: decodeJwt(session.token).payload.sid,
     typ: "access",
     iss: ISSUER,
     aud: ISSUER,

@@ -17,6 +17,13 @@ export function passwordResetMessage(
   return { to: to.email, subject: "Reset your password", text, html };
 }
 
+/** Tells the old address that the account's email changed: a notice, with no link that acts. */
+export function emailChangedMessage(to: { email: string; firstName: string }): MailMessage {
+  const text = `Hello ${to.firstName},\n\nThe email address of your account was changed, and this address no longer receives its messages.\n\nIf you did not ask for this, contact the support of the service at once: someone may have taken over your account.\n`;
+  const html = `<p>Hello ${escapeHtml(to.firstName)},</p><p>The email address of your account was changed, and this address no longer receives its messages.</p><p>If you did not ask for this, contact the support of the service at once: someone may have taken over your account.</p>`;
+  return { to: to.email, subject: "Your email address was changed", text, html };
+}
+
 /**
  * Sends through the configured provider. Never throws and never logs the message body of a real
  * provider: a failure is logged without the token and the client's answer does not change.

@@ -1,12 +1,12 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../../env";
+import { inBackground } from "../../lib/background";
 import { NO_STORE } from "../../lib/error-handler";
 import { sendMail } from "../../lib/mail";
 import type { AppRouteHandler } from "../../lib/openapi";
 import type { AuthEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
 import { requestPasswordReset, resetPasswordWithToken } from "../../services/password-resets";
-import { enforceRateLimit } from "../../services/rate-limits";
+import { clientBucket, enforceRateLimit } from "../../services/rate-limits";
 import {
   endAllSessions,
   endSession,
@@ -18,7 +18,7 @@ import { changeOwnPassword, checkCredentials, registerUser } from "../../service
 import type * as routes from "./auth.routes";
 
 /** The client as the rate limits see it: its IP and, when the request names one, the account. */
-const client = (c: Context<AppEnv>, account?: string) => ({
+const client = (c: Context, account?: string) => ({
   ip: c.req.header("CF-Connecting-IP"),
   account,
 });
@@ -40,6 +40,7 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
     lastName: body.last_name,
     password: body.password,
     adminKey: body.secret_admin_key,
+    client: clientBucket(c.req.header("CF-Connecting-IP")),
   });
   return c.json(
     { message: "User registered successfully" as const, user: toPublicUser(user) },
@@ -53,7 +54,7 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const { config, db } = c.var;
   await enforceRateLimit(c.env, "LOGIN_LIMITER", client(c, email));
   const { user, upgrade } = await checkCredentials(db, config, email, password);
-  if (upgrade) c.executionCtx.waitUntil(upgrade());
+  if (upgrade) inBackground(c, "password_rehash_failed", upgrade);
   const tokens = await startSession(db, config, user);
   return c.json({ ...tokenBody(tokens), user: toPublicUser(user) }, 200, NO_STORE);
 };
@@ -71,7 +72,7 @@ export const logout: AppRouteHandler<typeof routes.logout, AuthEnv> = async (c) 
   if (scope === "global") {
     await endAllSessions(db, user.id);
   } else {
-    await endSession(db, user.id, { refreshToken: body.refresh_token, familyId: claims.sid });
+    await endSession(db, user.id, { familyId: claims.sid, refreshToken: body.refresh_token });
   }
   return c.body(null, 204);
 };
@@ -80,8 +81,11 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
   const { email } = c.req.valid("json");
   const { config, db } = c.var;
   await enforceRateLimit(c.env, "FORGOT_PASSWORD_LIMITER", client(c, email));
-  const message = await requestPasswordReset(db, config, email);
-  if (message) c.executionCtx.waitUntil(sendMail(config, message));
+  // Every per-account step runs after the answer, so its time tells nothing about the account.
+  inBackground(c, "password_reset_failed", async () => {
+    const message = await requestPasswordReset(db, config, email);
+    if (message) await sendMail(config, message);
+  });
   return c.json(
     {
       message:
@@ -105,6 +109,7 @@ export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async
 export const changePassword: AppRouteHandler<typeof routes.changePassword, AuthEnv> = async (c) => {
   const { current_password, new_password } = c.req.valid("json");
   const { config, db, user } = c.var;
+  await enforceRateLimit(c.env, "CHANGE_PASSWORD_LIMITER", client(c, user.id));
   const changed = await changeOwnPassword(db, config, user, {
     current: current_password,
     next: new_password,

@@ -1,7 +1,9 @@
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { inBackground } from "../../lib/background";
 import { NO_STORE } from "../../lib/error-handler";
 import { acceptedRevisions, etagOf } from "../../lib/etag";
+import { emailChangedMessage, sendMail } from "../../lib/mail";
 import type { AppRouteHandler } from "../../lib/openapi";
 import type { AuthEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
@@ -57,7 +59,7 @@ async function update(
   body: z.output<typeof UserUpdateSchema>,
   ifMatch: string | undefined,
 ) {
-  const row = await updateUserAs(
+  const { user, previousEmail } = await updateUserAs(
     c.var.db,
     c.var.user,
     id,
@@ -69,11 +71,15 @@ async function update(
       role: body.role,
       active: body.active,
     },
-    acceptedRevisions(ifMatch),
+    { acceptedRevisions: acceptedRevisions(ifMatch), currentPassword: body.current_password },
   );
-  return c.json({ message: "User updated successfully" as const, user: toPublicUser(row) }, 200, {
+  if (previousEmail !== undefined) {
+    const notice = emailChangedMessage({ email: previousEmail, firstName: user.firstName });
+    inBackground(c, "email_changed_notice_failed", () => sendMail(c.var.config, notice));
+  }
+  return c.json({ message: "User updated successfully" as const, user: toPublicUser(user) }, 200, {
     ...NO_STORE,
-    ETag: etagOf(row),
+    ETag: etagOf(user),
   });
 }
 

@@ -28,14 +28,24 @@ export const UserUpdateSchema = z
     last_name: nameSchema.optional(),
     role: roleSchema.optional().openapi({ description: "Admins only" }),
     active: z.boolean().optional().openapi({ description: "Admins only" }),
+    current_password: z.string().min(1).max(1024).optional().openapi({
+      description:
+        "Required with `email` when you change your own email (wrong: 400 invalid_current_password); only with `email`.",
+    }),
   })
   // An empty update would change nothing yet move updated_at and the ETag: refuse it.
-  .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: "send at least one field to change",
+  .refine(
+    ({ current_password: _, ...fields }) =>
+      Object.values(fields).some((value) => value !== undefined),
+    { message: "send at least one field to change" },
+  )
+  .refine((body) => body.current_password === undefined || body.email !== undefined, {
+    path: ["current_password"],
+    message: "is only accepted together with email",
   })
   .openapi("UserUpdate", {
     description:
-      "Any non-empty subset of the fields. `role` and `active` only for admins (403 otherwise). `password`, `id`, timestamps and unknown fields are refused with 422.",
+      "Any non-empty subset of the fields. `role` and `active` only for admins (403 otherwise). Changing your own `email` needs `current_password`. `password`, `id`, timestamps and unknown fields are refused with 422.",
     example: { first_name: "Alicia" },
   });
 

@@ -1,0 +1,113 @@
+// Races and database faults get the contract's clean answers: a 401 for an account that vanished
+// mid-request, a 503 with Retry-After for a database that is overloaded or failing over.
+import { describe, expect, it, vi } from "vitest";
+import { db, PASSWORD, registration, signUp } from "./helpers/factories";
+import { forgot } from "./helpers/password-reset";
+import { updateUser } from "./helpers/users";
+import { call, DATABASE_DOWN, expectProblem } from "./helpers/worker";
+
+describe("a user deleted during their own login", () => {
+  it("gets 401 invalid_credentials, not a 500", async () => {
+    // A slow hash leaves room to delete the account between the lookup and the new session.
+    const slow = { BCRYPT_COST: "13" };
+    const admin = await signUp({ admin: true });
+    const body = registration();
+    const created = await call("/auth/register", { body, env: slow });
+    expect(created.status, created.text).toBe(201);
+    const login = call("/auth/login", {
+      body: { email: body.email, password: body.password },
+      env: slow,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const removed = await call(`/users/${created.json.user.id}`, {
+      method: "DELETE",
+      token: admin.token,
+    });
+    expect(removed.status, removed.text).toBe(200);
+    expectProblem(await login, 401, "invalid_credentials");
+  });
+});
+
+describe("database errors that mean 'try again'", () => {
+  // A trigger raises the error as Postgres would under a deadlock, a failover or overload.
+  it.each(["40P01", "40001", "57P01", "53300", "08006", "55000"])(
+    "%s is a 503 database_unavailable with Retry-After",
+    async (code) => {
+      const user = await signUp();
+      const marker = `fault_${code}`;
+      const name = `raise_${code.toLowerCase()}`;
+      await db(`
+        create or replace function ${name}() returns trigger language plpgsql as $$
+        begin
+          if new.first_name = '${marker}' then
+            raise exception 'injected fault' using errcode = '${code}';
+          end if;
+          return new;
+        end $$`);
+      await db(`drop trigger if exists ${name} on users`);
+      await db(
+        `create trigger ${name} before update on users for each row execute function ${name}()`,
+      );
+      const res = await updateUser(user.token, "me", { first_name: marker });
+      expectProblem(res, 503, "database_unavailable");
+      expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+      const mine = await call("/users/me", { token: user.token });
+      expect(mine.json.first_name).toBe("Test");
+    },
+  );
+});
+
+describe("POST /auth/forgot-password", () => {
+  it("answers 202 before any per-account work: even with the database down", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const res = await call("/auth/forgot-password", {
+        body: { email: "someone@example.test" },
+        env: DATABASE_DOWN,
+      });
+      expect(res.status, res.text).toBe(202);
+      // The background failure is logged by name only: no message that could quote parameters.
+      const lines = errors.mock.calls.map((args) => String(args[0]));
+      const line = lines.find((text) => text.includes("password_reset_failed"));
+      expect(line, lines.join("\n")).toBeDefined();
+      const logged = JSON.parse(line as string);
+      expect(logged).toMatchObject({ level: "error", event: "password_reset_failed" });
+      expect(logged.request_id).toEqual(res.headers.get("x-request-id"));
+      expect(logged.message).toBeUndefined();
+      expect(line).not.toContain("someone@example.test");
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it("still mails a token to an existing account", async () => {
+    const user = await signUp();
+    expect((await forgot(user.email)).status).toBe(202);
+    const [row] = await db<{ n: number }>(
+      "select count(*)::int as n from password_reset_tokens where user_id = $1",
+      [user.id],
+    );
+    expect(Number(row?.n)).toBe(1);
+  });
+});
+
+describe("POST /auth/login timing", () => {
+  it("a wrong password against a cheaper stored hash costs a full comparison at the configured cost", async () => {
+    // Registered at the test cost (4), logged into at cost 12: without the top-up, the wrong
+    // password would answer ~250 times faster than an unknown email and reveal the account.
+    const user = await signUp();
+    const strong = { BCRYPT_COST: "12" };
+    const time = async (email: string) => {
+      const started = performance.now();
+      const res = await call("/auth/login", {
+        body: { email, password: `${PASSWORD}x` },
+        env: strong,
+      });
+      expectProblem(res, 401, "invalid_credentials");
+      return performance.now() - started;
+    };
+    const unknown = await time(`nobody_${crypto.randomUUID()}@example.test`);
+    const known = await time(user.email);
+    expect(known).toBeGreaterThan(unknown * 0.4);
+  });
+});
