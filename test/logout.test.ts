@@ -60,6 +60,26 @@ describe("POST /auth/logout", () => {
     await expectDeadAccess(other.token);
   });
 
+  it.each([
+    ["Swagger UI's default body", { refresh_token: "string" }],
+    ["an unknown refresh_token", { refresh_token: "an-unknown-token-0123456789" }],
+  ])("with %s still ends the caller's own session", async (_label, body) => {
+    const user = await signUp();
+    const res = await logout(user.token, { body });
+    expect(res.status, res.text).toBe(204);
+    await expectDeadAccess(user.token);
+    await expectDeadRefresh(user.refreshToken);
+  });
+
+  it("with another user's refresh_token ends the caller's session and nothing of theirs", async () => {
+    const attacker = await signUp();
+    const victim = await signUp();
+    const res = await logout(attacker.token, { body: { refresh_token: victim.refreshToken } });
+    expect(res.status, res.text).toBe(204);
+    await expectDeadAccess(attacker.token);
+    await expectLiveSession(victim);
+  });
+
   it("with another user's refresh_token does nothing to them", async () => {
     const attacker = await signUp();
     const victim = await signUp();

@@ -13,8 +13,8 @@ import {
   uniqueName,
 } from "./helpers/factories";
 import { expectInvalidToken, forgot, mailedToken, reset } from "./helpers/password-reset";
-import { expectDeadAccess, expectDeadRefresh, me } from "./helpers/sessions";
-import { deleteUser } from "./helpers/users";
+import { changePassword, expectDeadAccess, expectDeadRefresh, me } from "./helpers/sessions";
+import { deleteUser, updateUser } from "./helpers/users";
 import { type CallResult, call, expectProblem, testEnv } from "./helpers/worker";
 
 const FORGOT_MESSAGE = "If an account exists for that email, a password reset email has been sent.";
@@ -333,5 +333,37 @@ describe("POST /auth/forgot-password and /auth/reset-password", () => {
     }
     expect(token).not.toBe("");
     for (const line of logs.lines) expect(line).not.toContain(token);
+  });
+});
+
+describe("a pending reset token", () => {
+  const admin = () => signUp({ admin: true });
+  it.each<[string, (user: Awaited<ReturnType<typeof signUp>>) => Promise<void>]>([
+    [
+      "a password change",
+      async (user) => {
+        const res = await changePassword(user.token, user.password, "Quiet-Harbor-Lantern-58");
+        expect(res.status, res.text).toBe(200);
+      },
+    ],
+    [
+      "a role change",
+      async (user) => {
+        const res = await updateUser((await admin()).token, user.id, { role: "ADMIN" });
+        expect(res.status, res.text).toBe(200);
+      },
+    ],
+    [
+      "a deactivation, even after the account is active again",
+      async (user) => {
+        await setActive(user.id, false);
+        await setActive(user.id, true);
+      },
+    ],
+  ])("dies with %s", async (_label, change) => {
+    const user = await signUp();
+    const { token } = await mailedToken(user.email);
+    await change(user);
+    expectInvalidToken(await reset(token));
   });
 });
