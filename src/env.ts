@@ -7,6 +7,7 @@ export const LIMITER_NAMES = [
   "FORGOT_PASSWORD_LIMITER",
   "RESET_PASSWORD_LIMITER",
   "CHANGE_PASSWORD_LIMITER",
+  "VERIFY_EMAIL_LIMITER",
 ] as const;
 export type LimiterName = (typeof LIMITER_NAMES)[number];
 
@@ -54,6 +55,14 @@ const configSchema = z
     PASSWORD_RESET_URL: z
       .url({ protocol: /^https?$/ })
       .default("http://localhost:8787/reset-password"),
+    EMAIL_VERIFY_URL: z.url({ protocol: /^https?$/ }).default("http://localhost:8787/verify-email"),
+    VERIFY_TOKEN_TTL: seconds(86_400, 300, 2_592_000),
+    REQUIRE_VERIFIED_EMAIL: z
+      .enum(["true", "false"], "must be true or false")
+      .default("false")
+      .transform((value) => value === "true"),
+    EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    MAIL_APP_NAME: z.string().trim().min(1).max(100).default("User Management API"),
     CORS_ORIGINS: z.string().default("*"),
     // It receives the whole DATABASE_URL, password included: only ever this machine.
     NEON_FETCH_ENDPOINT: z

@@ -4,6 +4,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   text,
@@ -44,6 +45,8 @@ export const users = pgTable(
     passwordHash: text("password_hash").notNull(),
     role: roleEnum("role").notNull().default("USER"),
     active: boolean("active").notNull().default(true),
+    // Whether the current address was proven by a verification link; false again after a change.
+    emailVerified: boolean("email_verified").notNull().default(false),
     // Bumped by everything that must end the user's sessions (global logout, password change or
     // reset, role change, deactivation); access tokens carry it and die when it moves.
     tokenVersion: integer("token_version").notNull().default(0),
@@ -75,6 +78,10 @@ export const refreshTokens = pgTable(
     spentAt: timestamp("spent_at", { withTimezone: true, precision: 3 }),
     revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    // The client that logged in or refreshed with this token: the family's newest row tells the
+    // session's last user agent (truncated) and coarsened IP (IPv4 /24, IPv6 /48).
+    userAgent: text("user_agent"),
+    ip: text("ip"),
   },
   (t) => [
     uniqueIndex("refresh_tokens_token_hash_key").on(t.tokenHash),
@@ -103,6 +110,48 @@ export const passwordResetTokens = pgTable(
   (t) => [
     uniqueIndex("password_reset_tokens_token_hash_key").on(t.tokenHash),
     index("password_reset_tokens_expires_idx").on(t.expiresAt),
+  ],
+);
+
+export const emailVerificationTokens = pgTable(
+  "email_verification_tokens",
+  {
+    // One live token per user: a newer one replaces the older row.
+    userId: uuid("user_id")
+      .primaryKey()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    // The address the token was sent to: it verifies that address and no other.
+    email: text("email").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("email_verification_tokens_token_hash_key").on(t.tokenHash),
+    index("email_verification_tokens_expires_idx").on(t.expiresAt),
+  ],
+);
+
+/**
+ * The security event log: append-only, written in the same statement as the change it records.
+ * No foreign key: the events of a deleted user stay readable for their retention period.
+ */
+export const securityEvents = pgTable(
+  "security_events",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id").notNull(),
+    type: text("type").notNull(),
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    actorId: uuid("actor_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    // Never a secret: no token, hash or password.
+    detail: jsonb("detail").notNull().default({}),
+  },
+  (t) => [
+    index("security_events_user_at_idx").on(t.userId, t.at, t.id),
+    index("security_events_at_idx").on(t.at),
   ],
 );
 

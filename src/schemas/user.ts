@@ -39,6 +39,11 @@ export const UserSchema = z
     last_name: z.string().openapi({ example: "Liddell" }),
     role: roleSchema.openapi({ example: "USER" }),
     active: z.boolean().openapi({ example: true }),
+    email_verified: z.boolean().openapi({
+      description:
+        "Whether the current email was verified (read-only; see POST /auth/verify-email)",
+      example: false,
+    }),
     created_at: z.iso.datetime().openapi({ example: "2026-11-27T10:22:13.175Z" }),
     updated_at: z.iso.datetime().openapi({ example: "2026-11-27T10:22:13.175Z" }),
   })
@@ -56,6 +61,7 @@ export function toPublicUser(row: UserRow): PublicUser {
     last_name: row.lastName,
     role: row.role,
     active: row.active,
+    email_verified: row.emailVerified,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

@@ -8,6 +8,7 @@ export const USER_KEYS = [
   "active",
   "created_at",
   "email",
+  "email_verified",
   "first_name",
   "id",
   "last_name",
