@@ -19,8 +19,13 @@ export const PROBLEMS = {
   invalid_refresh_token: { status: 401, detail: "The refresh token is invalid or expired." },
   forbidden: { status: 403, detail: "This action needs the ADMIN role." },
   invalid_admin_key: { status: 403, detail: "The admin key is not valid." },
+  email_not_verified: {
+    status: 403,
+    detail: "Verify your email address before logging in: follow the link we sent you.",
+  },
   not_found: { status: 404, detail: "No user has that id." },
   conflict: { status: 409, detail: "That email is already taken." },
+  already_verified: { status: 409, detail: "The email address is verified already." },
   last_admin: {
     status: 409,
     detail: "The last active admin cannot be demoted, deactivated or deleted.",
@@ -169,6 +174,13 @@ export const problems = {
       fieldErrors("current_password", "is incorrect"),
     ),
   invalidAdminKey: () => new ApiError("invalid_admin_key"),
+  emailNotVerified: () => new ApiError("email_not_verified"),
+  alreadyVerified: () => new ApiError("already_verified"),
+  invalidVerificationToken: () =>
+    new ApiError(
+      "invalid_or_expired_token",
+      "The verification token is invalid, expired, already used or for another address.",
+    ),
 
   adminOnly: () => new ApiError("forbidden"),
   forbidden: (detail: string, errors?: FieldError[]) =>

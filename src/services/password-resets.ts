@@ -2,10 +2,12 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { passwordResetTokens, users } from "../db/schema";
 import type { Config } from "../env";
+import type { ClientInfo } from "../lib/client";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { type MailMessage, passwordResetMessage } from "../lib/mail";
 import { hashPassword } from "../lib/password";
 import { problems } from "../lib/problems";
+import { insertEvents } from "./events";
 import { assertAcceptablePasswordFor } from "./users";
 
 /**
@@ -16,6 +18,7 @@ export async function requestPasswordReset(
   db: Db,
   config: Config,
   email: string,
+  client: ClientInfo,
 ): Promise<MailMessage | undefined> {
   const token = randomToken();
   const result = await db.execute<{ email: string; first_name: string }>(sql`
@@ -31,6 +34,11 @@ export async function requestPasswordReset(
         set token_hash = excluded.token_hash, token_version = excluded.token_version,
             email = excluded.email, expires_at = excluded.expires_at, created_at = now()
       returning user_id
+    ), recorded as (
+      ${insertEvents(
+        { ...client, actorId: null },
+        sql`select user_id, 'password.reset_requested', '{}'::jsonb from issued`,
+      )}
     )
     select target.email, target.first_name from target join issued on issued.user_id = target.id`);
   const row = result.rows[0];
@@ -63,18 +71,28 @@ async function findResetTokenUser(db: Db, token: string, email?: string) {
  * Spends the token and sets the password in one statement. Of two concurrent submissions only
  * one deletes the row, so a token works once. Moving the token version ends every session.
  */
-async function spendResetToken(db: Db, token: string, userId: string, passwordHash: string) {
+async function spendResetToken(
+  db: Db,
+  token: string,
+  userId: string,
+  passwordHash: string,
+  client: ClientInfo,
+) {
   const result = await db.execute<{ id: string }>(sql`
     with spent as (
       delete from ${passwordResetTokens} t using ${users} u
       where t.token_hash = ${await sha256Hex(token)} and t.user_id = ${userId}
         and u.id = t.user_id and ${tokenStillValid}
       returning t.user_id
+    ), reset as (
+      update ${users} set password_hash = ${passwordHash}, token_version = token_version + 1,
+        revision = revision + 1, updated_at = now()
+      from spent where ${users.id} = spent.user_id
+      returning ${users.id}
+    ), recorded as (
+      ${insertEvents(client, sql`select id, 'password.reset', '{}'::jsonb from reset`)}
     )
-    update ${users} set password_hash = ${passwordHash}, token_version = token_version + 1,
-      revision = revision + 1, updated_at = now()
-    from spent where ${users.id} = spent.user_id
-    returning ${users.id}`);
+    select id from reset`);
   if (!result.rows[0]) throw problems.invalidResetToken();
 }
 
@@ -86,9 +104,10 @@ export async function resetPasswordWithToken(
   db: Db,
   config: Pick<Config, "BCRYPT_COST">,
   reset: { token: string; newPassword: string; email?: string },
+  client: ClientInfo,
 ): Promise<void> {
   const user = await findResetTokenUser(db, reset.token, reset.email);
   assertAcceptablePasswordFor(user, reset.newPassword, "new_password");
   const hash = await hashPassword(reset.newPassword, config.BCRYPT_COST);
-  await spendResetToken(db, reset.token, user.id, hash);
+  await spendResetToken(db, reset.token, user.id, hash, client);
 }

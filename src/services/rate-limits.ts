@@ -2,31 +2,11 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { authThrottles } from "../db/schema";
 import type { Bindings, LimiterName } from "../env";
+import { clientBucket } from "../lib/client";
 import { problems } from "../lib/problems";
 
 /** The window of every limiter binding in wrangler.toml, hence the Retry-After. */
 const BINDING_WINDOW_SECONDS = 60;
-
-/**
- * The bucket of a client address: an IPv4 address as it is, an IPv6 address by its /64 prefix
- * (one subscriber usually holds a whole /64). Without CF-Connecting-IP (never the case behind
- * Cloudflare) there is no address to count by, and no bucket shared with everyone either.
- */
-export function clientBucket(ip: string | undefined): string | undefined {
-  const address = ip?.trim();
-  if (!address) return undefined;
-  if (!address.includes(":")) return address;
-  const [head = "", tail = ""] = address.toLowerCase().split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = address.includes("::")
-    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.replace(/^0+(?=.)/, ""))
-    .join(":")}::/64`;
-}
 
 /**
  * Counts the request against the client's IP (per Cloudflare location, Workers Rate Limiting)
@@ -94,16 +74,21 @@ export async function assertGuardOpen(db: Db, guard: Guard, subject: string): Pr
   assertNotLocked(result.rows[0]?.seconds);
 }
 
-/** Counts one failure of the subject, starting a new window when the last one has ended. */
-export async function recordFailure(db: Db, guard: Guard, subject: string): Promise<void> {
+/** The statement that counts one failure, starting a new window when the last one has ended. */
+export function failureUpsert(guard: Guard, subject: string): SQL {
   const { windowSeconds } = GUARDS[guard];
   const current = sql`${authThrottles.windowStartedAt} > now() - make_interval(secs => ${windowSeconds})`;
-  await db.execute(sql`
+  return sql`
     insert into ${authThrottles} (key, failures, window_started_at)
     values (${guardKey(guard, subject)}, 1, now())
     on conflict (key) do update set
       failures = case when ${current} then ${authThrottles.failures} + 1 else 1 end,
-      window_started_at = case when ${current} then ${authThrottles.windowStartedAt} else now() end`);
+      window_started_at = case when ${current} then ${authThrottles.windowStartedAt} else now() end`;
+}
+
+/** Counts one failure of the subject. */
+export async function recordFailure(db: Db, guard: Guard, subject: string): Promise<void> {
+  await db.execute(failureUpsert(guard, subject));
 }
 
 /** The cron's share: windows that ended long ago count nothing. */

@@ -4,9 +4,11 @@ import type { Db } from "../db/client";
 import { isForeignKeyViolation } from "../db/errors";
 import { passwordResetTokens, type Role, refreshTokens, type UserRow, users } from "../db/schema";
 import type { Config } from "../env";
+import type { ClientInfo } from "../lib/client";
 import { derivedToken, randomToken, sha256Hex } from "../lib/crypto";
 import { problems } from "../lib/problems";
 import { type AccessClaims, signAccessToken } from "../lib/tokens";
+import { type EventContext, insertEvents, runRecorded } from "./events";
 
 type SessionUser = Pick<UserRow, "id" | "role" | "tokenVersion">;
 
@@ -49,18 +51,40 @@ async function sessionTokens(
 }
 
 /** Starts a session: a new refresh token family, and an access token bound to it. */
-export async function startSession(db: Db, config: Config, user: SessionUser) {
+export async function startSession(
+  db: Db,
+  config: Config,
+  user: SessionUser,
+  context: EventContext,
+  /** What starting it means for the log: a login, or nothing more (a password change's own). */
+  event: "login.succeeded" | undefined,
+) {
   const refreshToken = randomToken();
   const familyId = uuidv7();
-  try {
-    await db.insert(refreshTokens).values({
+  const insert = db
+    .insert(refreshTokens)
+    .values({
       id: uuidv7(),
       userId: user.id,
       familyId,
       tokenVersion: user.tokenVersion,
       tokenHash: await sha256Hex(refreshToken),
       expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_TTL * 1000),
-    });
+      userAgent: context.userAgent,
+      ip: context.ip,
+    })
+    .returning({ userId: refreshTokens.userId });
+  try {
+    if (event) {
+      await runRecorded(
+        db,
+        insert,
+        context,
+        sql`select user_id, ${event}, '{}'::jsonb from changed`,
+      );
+    } else {
+      await insert;
+    }
   } catch (error) {
     // The user was deleted while logging in: no account, so no session (not a 500).
     if (isForeignKeyViolation(error)) throw problems.invalidCredentials();
@@ -78,7 +102,7 @@ type RotatedRow = { user_id: string; role: Role; token_version: number; family_i
  * (only hashes are stored), so a retry inside the reuse window can be handed the very same one.
  * (Raw SQL: drizzle cannot chain data-modifying CTEs.)
  */
-export async function rotateSession(db: Db, config: Config, presented: string) {
+export async function rotateSession(db: Db, config: Config, presented: string, client: ClientInfo) {
   const presentedHash = await sha256Hex(presented);
   const next = await derivedToken(config.JWT_SECRET, "refresh-successor", presented);
   const nextHash = await sha256Hex(next);
@@ -92,13 +116,15 @@ export async function rotateSession(db: Db, config: Config, presented: string) {
         and ${familyIsLive(sql`rt.family_id`)}
       returning rt.user_id, rt.family_id, u.role, u.token_version
     ), successor as (
-      insert into ${refreshTokens} (id, user_id, family_id, token_version, token_hash, expires_at)
+      insert into ${refreshTokens}
+        (id, user_id, family_id, token_version, token_hash, expires_at, user_agent, ip)
       select ${uuidv7()}::uuid, user_id, family_id, token_version, ${nextHash},
-             now() + make_interval(secs => ${config.REFRESH_TOKEN_TTL})
+             now() + make_interval(secs => ${config.REFRESH_TOKEN_TTL}),
+             ${client.userAgent ?? null}, ${client.ip ?? null}
       from spent
     )
     select user_id, role, token_version, family_id from spent`);
-  const row = rows.rows[0] ?? (await retryOrRevoke(db, config, presentedHash, nextHash));
+  const row = rows.rows[0] ?? (await retryOrRevoke(db, config, presentedHash, nextHash, client));
   if (!row) throw problems.invalidRefreshToken();
   return sessionTokens(
     config,
@@ -120,6 +146,7 @@ async function retryOrRevoke(
   config: Config,
   presentedHash: string,
   nextHash: string,
+  client: ClientInfo,
 ): Promise<RotatedRow | undefined> {
   const rows = await db.execute<RotatedRow>(sql`
     with presented as (
@@ -139,6 +166,13 @@ async function retryOrRevoke(
       update ${refreshTokens} set revoked_at = now()
       where revoked_at is null and family_id in (select family_id from presented)
         and not exists (select 1 from retry)
+      returning user_id, family_id
+    ), recorded as (
+      ${insertEvents(
+        { ...client, actorId: null },
+        sql`select distinct user_id, 'refresh.reuse_detected',
+          jsonb_build_object('session_id', family_id) from revoked`,
+      )}
     )
     select user_id, role, token_version, family_id from retry`);
   return rows.rows[0];
@@ -153,6 +187,7 @@ export async function endSession(
   db: Db,
   userId: string,
   session: { familyId: string; refreshToken?: string },
+  context: EventContext,
 ) {
   const families = session.refreshToken
     ? or(
@@ -166,18 +201,96 @@ export async function endSession(
         ),
       )
     : eq(refreshTokens.familyId, session.familyId);
-  await db
-    .update(refreshTokens)
-    .set({ revokedAt: sql`now()` })
-    .where(and(families, eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+  return revokeFamilies(db, and(families, eq(refreshTokens.userId, userId)), context);
+}
+
+/**
+ * Revokes the live families among the refresh tokens `where` selects, recording one
+ * session.ended event per family; answers how many sessions ended.
+ */
+async function revokeFamilies(db: Db, where: SQL | undefined, context: EventContext) {
+  const rows = await runRecorded(
+    db,
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(where, isNull(refreshTokens.revokedAt)))
+      .returning({ userId: refreshTokens.userId, familyId: refreshTokens.familyId }),
+    context,
+    sql`select distinct user_id, 'session.ended', jsonb_build_object('session_id', family_id)
+      from changed`,
+  );
+  return new Set(rows.map((row) => row.family_id)).size;
 }
 
 /** Ends every session and access token of the user by moving their token version. */
-export async function endAllSessions(db: Db, userId: string) {
-  await db
-    .update(users)
-    .set({ tokenVersion: sql`${users.tokenVersion} + 1` })
-    .where(eq(users.id, userId));
+export async function endAllSessions(db: Db, userId: string, context: EventContext) {
+  await runRecorded(
+    db,
+    db
+      .update(users)
+      .set({ tokenVersion: sql`${users.tokenVersion} + 1` })
+      .where(eq(users.id, userId))
+      .returning({ id: users.id }),
+    context,
+    sql`select id, 'session.ended', '{"scope":"all"}'::jsonb from changed`,
+  );
+}
+
+/** A session as its user sees it. */
+export type SessionInfo = {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+};
+
+/**
+ * The user's live sessions, newest first: families none of whose tokens is revoked, with an
+ * unspent token that has not expired and was issued under the user's current token version.
+ * Start, last refresh, and the newest client of each, in one query.
+ */
+export async function listSessions(db: Db, userId: string): Promise<SessionInfo[]> {
+  const result = await db.execute<{
+    id: string;
+    created_at: string;
+    last_used_at: string;
+    user_agent: string | null;
+    ip: string | null;
+  }>(sql`
+    select rt.family_id as id, min(rt.created_at) as created_at, max(rt.created_at) as last_used_at,
+      (array_agg(rt.user_agent order by rt.created_at desc))[1] as user_agent,
+      (array_agg(rt.ip order by rt.created_at desc))[1] as ip
+    from ${refreshTokens} rt join ${users} u on u.id = rt.user_id
+    where rt.user_id = ${userId}
+    group by rt.family_id, u.token_version
+    having bool_and(rt.revoked_at is null)
+      and bool_or(rt.spent_at is null and rt.expires_at > now()
+        and rt.token_version = u.token_version)
+    order by max(rt.created_at) desc, rt.family_id desc`);
+  return result.rows.map((row) => ({
+    id: row.id,
+    createdAt: refreshTokens.createdAt.mapFromDriverValue(row.created_at) as Date,
+    lastUsedAt: refreshTokens.createdAt.mapFromDriverValue(row.last_used_at) as Date,
+    userAgent: row.user_agent,
+    ip: row.ip,
+  }));
+}
+
+/** Ends one session of the user by its id; false when the user has no such live session. */
+export async function endSessionById(
+  db: Db,
+  userId: string,
+  sessionId: string,
+  context: EventContext,
+): Promise<boolean> {
+  const ended = await revokeFamilies(
+    db,
+    and(eq(refreshTokens.familyId, sessionId), eq(refreshTokens.userId, userId)),
+    context,
+  );
+  return ended > 0;
 }
 
 /** The Cron Trigger's housekeeping: tokens that can never be used again are deleted. */

@@ -2,8 +2,10 @@ import { and, asc, count, desc, eq, getTableColumns, inArray, type SQL, sql } fr
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { violatedUniqueConstraint } from "../db/errors";
+import { rowOf } from "../db/rows";
 import { type Role, type UserRow, userSearchText, users } from "../db/schema";
 import type { Config } from "../env";
+import type { ClientInfo } from "../lib/client";
 import { constantTimeEqual } from "../lib/crypto";
 import {
   assertAcceptablePassword,
@@ -14,7 +16,14 @@ import {
 } from "../lib/password";
 import { type ApiError, problems } from "../lib/problems";
 import type { UserSort } from "../schemas/user";
-import { assertGuardOpen, assertNotLocked, lockedForSeconds, recordFailure } from "./rate-limits";
+import { type EventContext, insertEvents, runRecorded } from "./events";
+import {
+  assertGuardOpen,
+  assertNotLocked,
+  failureUpsert,
+  lockedForSeconds,
+  recordFailure,
+} from "./rate-limits";
 
 const uniqueFields: Partial<Record<string, "username" | "email">> = {
   users_username_lower_key: "username",
@@ -53,6 +62,7 @@ export async function registerUser(
   db: Db,
   config: Pick<Config, "SECRET_ADMIN_KEY" | "BCRYPT_COST">,
   registration: Registration,
+  context: EventContext,
 ): Promise<UserRow> {
   const { password, adminKey, client, ...fields } = registration;
   let role: Role = "USER";
@@ -69,12 +79,17 @@ export async function registerUser(
   assertAcceptablePassword(password, "password", [fields.username, emailName(fields.email)]);
   const passwordHash = await hashPassword(password, config.BCRYPT_COST);
   try {
-    const [row] = await db
-      .insert(users)
-      .values({ id: uuidv7(), ...fields, passwordHash, role })
-      .returning();
+    const [row] = await runRecorded(
+      db,
+      db
+        .insert(users)
+        .values({ id: uuidv7(), ...fields, passwordHash, role })
+        .returning(),
+      context,
+      sql`select id, 'user.registered', jsonb_build_object('role', role) from changed`,
+    );
     if (!row) throw new Error("insert returned no row");
-    return row;
+    return rowOf(users, row);
   } catch (error) {
     rethrowConflict(error);
   }
@@ -99,10 +114,11 @@ export function assertAcceptablePasswordFor(
  */
 export async function checkCredentials(
   db: Db,
-  config: Pick<Config, "BCRYPT_COST">,
-  email: string,
-  password: string,
+  config: Pick<Config, "BCRYPT_COST" | "REQUIRE_VERIFIED_EMAIL">,
+  credentials: { email: string; password: string },
+  context: EventContext,
 ): Promise<{ user: UserRow; upgrade?: () => Promise<void> }> {
+  const { email, password } = credentials;
   const [[lock], [user]] = await db.batch([
     db.select({ seconds: lockedForSeconds("login", email) }).from(sql`(select 1) as one`),
     db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`).limit(1),
@@ -110,9 +126,19 @@ export async function checkCredentials(
   assertNotLocked(lock?.seconds);
   const matches = await checkLoginPassword(password, user?.passwordHash, config.BCRYPT_COST);
   if (!user || !matches || !user.active) {
-    await recordFailure(db, "login", email);
+    // One statement whether or not the account exists: the count, and the event of an account
+    // that does (the statement's shape and time do not depend on which).
+    await db.execute(sql`
+      with counted as (${failureUpsert("login", email)})
+      ${insertEvents(
+        { ...context, actorId: null },
+        sql`select id, 'login.failed', '{}'::jsonb from ${users}
+          where lower(${users.email}) = lower(${email})`,
+      )}`);
     throw problems.invalidCredentials();
   }
+  // Only after the right password, so it tells nothing to someone without it.
+  if (config.REQUIRE_VERIFIED_EMAIL && !user.emailVerified) throw problems.emailNotVerified();
   if (!needsRehash(user.passwordHash, config.BCRYPT_COST)) return { user };
   const upgrade = async () => {
     const upgraded = await hashPassword(password, config.BCRYPT_COST);
@@ -210,22 +236,28 @@ export async function changeOwnPassword(
   config: Pick<Config, "BCRYPT_COST">,
   user: UserRow,
   passwords: { current: string; next: string },
+  context: EventContext,
 ): Promise<UserRow> {
   await verifyCurrentPassword(db, user, passwords.current);
   assertAcceptablePasswordFor(user, passwords.next, "new_password");
   const passwordHash = await hashPassword(passwords.next, config.BCRYPT_COST);
-  const [row] = await db
-    .update(users)
-    .set({
-      passwordHash,
-      tokenVersion: sql`${users.tokenVersion} + 1`,
-      revision: sql`${users.revision} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(users.id, user.id), eq(users.tokenVersion, user.tokenVersion)))
-    .returning();
+  const [row] = await runRecorded(
+    db,
+    db
+      .update(users)
+      .set({
+        passwordHash,
+        tokenVersion: sql`${users.tokenVersion} + 1`,
+        revision: sql`${users.revision} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(users.id, user.id), eq(users.tokenVersion, user.tokenVersion)))
+      .returning(),
+    context,
+    sql`select id, 'password.changed', '{}'::jsonb from changed`,
+  );
   if (!row) throw problems.changedMeanwhile();
-  return row;
+  return rowOf(users, row);
 }
 
 export type UserChanges = Partial<
@@ -246,7 +278,7 @@ export async function updateUserAs(
   caller: UserRow,
   id: string,
   changes: UserChanges,
-  options: { acceptedRevisions?: number[]; currentPassword?: string } = {},
+  options: { acceptedRevisions?: number[]; currentPassword?: string; client?: ClientInfo } = {},
 ): Promise<UserUpdate> {
   if (caller.role !== "ADMIN") {
     if (caller.id !== id) throw problems.forbidden("You may only update your own user.");
@@ -266,7 +298,10 @@ export async function updateUserAs(
     }
     await verifyCurrentPassword(db, caller, options.currentPassword);
   }
-  return updateUser(db, id, changes, options.acceptedRevisions);
+  return updateUser(db, id, changes, options.acceptedRevisions, {
+    ...options.client,
+    actorId: caller.id,
+  });
 }
 
 /**
@@ -300,7 +335,8 @@ async function updateUser(
   db: Db,
   id: string,
   changes: UserChanges,
-  acceptedRevisions?: number[],
+  acceptedRevisions: number[] | undefined,
+  context: EventContext,
 ): Promise<UserUpdate> {
   const admins = lockedAdmins(db);
   const newRole = changes.role === undefined ? sql`${users.role}` : sql`${changes.role}::user_role`;
@@ -317,6 +353,12 @@ async function updateUser(
     .update(users)
     .set({
       ...changes,
+      // A new address is unverified until its own verification link is used.
+      ...(changes.email === undefined
+        ? {}
+        : {
+            emailVerified: sql`${users.emailVerified} and lower(${users.email}) = lower(${changes.email})`,
+          }),
       tokenVersion: sql`${users.tokenVersion} + case when ${endsSessions} then 1 else 0 end`,
       revision: sql`${users.revision} + 1`,
       updatedAt: sql`now()`,
@@ -325,17 +367,18 @@ async function updateUser(
     // A subquery in RETURNING reads the row as it was before this statement.
     .returning({
       ...getTableColumns(users),
-      previousEmail: sql<string>`(select previous.email from ${users} previous
-        where previous.id = ${id})`,
+      previous: sql`(select row_to_json(previous) from ${users} previous
+        where previous.id = ${id})`.as("previous"),
     });
-  let updated: (UserRow & { previousEmail: string }) | undefined;
+  let raw: Record<string, unknown> | undefined;
   try {
-    [updated] = await update;
+    [raw] = await runRecorded(db, update, context, changeEvents);
   } catch (error) {
     rethrowConflict(error);
   }
-  if (!updated) throw await explainRefusal(db, id, acceptedRevisions);
-  const { previousEmail, ...user } = updated;
+  if (!raw) throw await explainRefusal(db, id, acceptedRevisions);
+  const user = rowOf(users, raw);
+  const previousEmail = (raw.previous as { email: string }).email;
   return {
     user,
     previousEmail:
@@ -343,14 +386,34 @@ async function updateUser(
   };
 }
 
+/**
+ * The events an update records, from the updated rows (`changed`) and their previous state: one
+ * for each of an email change, a role change, a deactivation or a reactivation.
+ */
+const changeEvents = sql`
+  select c.id, t.type, t.detail from changed c
+  cross join lateral (values
+    ('email.changed', lower(c.email) <> lower(c.previous->>'email'), '{}'::jsonb),
+    ('role.changed', c.role::text <> c.previous->>'role',
+      jsonb_build_object('from', c.previous->>'role', 'to', c.role)),
+    ('user.deactivated', (c.previous->>'active')::boolean and not c.active, '{}'::jsonb),
+    ('user.activated', not (c.previous->>'active')::boolean and c.active, '{}'::jsonb)
+  ) as t(type, happened, detail)
+  where t.happened`;
+
 /** Deletes the user (sessions and reset tokens go with the row), unless it is the last admin. */
-export async function removeUser(db: Db, id: string): Promise<void> {
+export async function removeUser(db: Db, id: string, context: EventContext): Promise<void> {
   const admins = lockedAdmins(db);
-  const [row] = await db
-    .with(admins)
-    .delete(users)
-    .where(and(eq(users.id, id), keepsAnAdmin(admins, id)))
-    .returning({ id: users.id });
+  const [row] = await runRecorded(
+    db,
+    db
+      .with(admins)
+      .delete(users)
+      .where(and(eq(users.id, id), keepsAnAdmin(admins, id)))
+      .returning({ id: users.id }),
+    context,
+    sql`select id, 'user.deleted', '{}'::jsonb from changed`,
+  );
   if (!row) throw await explainRefusal(db, id);
 }
 

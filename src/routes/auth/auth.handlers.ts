@@ -1,12 +1,13 @@
 import type { Context } from "hono";
 import { inBackground } from "../../lib/background";
+import { clientBucket, clientInfo, clientIp } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
 import { sendMail } from "../../lib/mail";
 import type { AppRouteHandler } from "../../lib/openapi";
 import type { AuthEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
 import { requestPasswordReset, resetPasswordWithToken } from "../../services/password-resets";
-import { clientBucket, enforceRateLimit } from "../../services/rate-limits";
+import { enforceRateLimit } from "../../services/rate-limits";
 import {
   endAllSessions,
   endSession,
@@ -18,10 +19,7 @@ import { changeOwnPassword, checkCredentials, registerUser } from "../../service
 import type * as routes from "./auth.routes";
 
 /** The client as the rate limits see it: its IP and, when the request names one, the account. */
-const client = (c: Context, account?: string) => ({
-  ip: c.req.header("CF-Connecting-IP"),
-  account,
-});
+const client = (c: Context, account?: string) => ({ ip: clientIp(c), account });
 
 const tokenBody = (tokens: SessionTokens) => ({
   access_token: tokens.accessToken,
@@ -33,15 +31,20 @@ const tokenBody = (tokens: SessionTokens) => ({
 export const register: AppRouteHandler<typeof routes.register> = async (c) => {
   const body = c.req.valid("json");
   await enforceRateLimit(c.env, "REGISTER_LIMITER", client(c, body.email));
-  const user = await registerUser(c.var.db, c.var.config, {
-    username: body.username,
-    email: body.email,
-    firstName: body.first_name,
-    lastName: body.last_name,
-    password: body.password,
-    adminKey: body.secret_admin_key,
-    client: clientBucket(c.req.header("CF-Connecting-IP")),
-  });
+  const user = await registerUser(
+    c.var.db,
+    c.var.config,
+    {
+      username: body.username,
+      email: body.email,
+      firstName: body.first_name,
+      lastName: body.last_name,
+      password: body.password,
+      adminKey: body.secret_admin_key,
+      client: clientBucket(clientIp(c)),
+    },
+    clientInfo(c),
+  );
   return c.json(
     { message: "User registered successfully" as const, user: toPublicUser(user) },
     201,
@@ -53,15 +56,15 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const { email, password } = c.req.valid("json");
   const { config, db } = c.var;
   await enforceRateLimit(c.env, "LOGIN_LIMITER", client(c, email));
-  const { user, upgrade } = await checkCredentials(db, config, email, password);
+  const { user, upgrade } = await checkCredentials(db, config, { email, password }, clientInfo(c));
   if (upgrade) inBackground(c, "password_rehash_failed", upgrade);
-  const tokens = await startSession(db, config, user);
+  const tokens = await startSession(db, config, user, clientInfo(c), "login.succeeded");
   return c.json({ ...tokenBody(tokens), user: toPublicUser(user) }, 200, NO_STORE);
 };
 
 export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
   const { refresh_token } = c.req.valid("json");
-  const tokens = await rotateSession(c.var.db, c.var.config, refresh_token);
+  const tokens = await rotateSession(c.var.db, c.var.config, refresh_token, clientInfo(c));
   return c.json(tokenBody(tokens), 200, NO_STORE);
 };
 
@@ -70,9 +73,14 @@ export const logout: AppRouteHandler<typeof routes.logout, AuthEnv> = async (c) 
   const body = c.req.valid("json") ?? {};
   const { db, user, claims } = c.var;
   if (scope === "global") {
-    await endAllSessions(db, user.id);
+    await endAllSessions(db, user.id, clientInfo(c));
   } else {
-    await endSession(db, user.id, { familyId: claims.sid, refreshToken: body.refresh_token });
+    await endSession(
+      db,
+      user.id,
+      { familyId: claims.sid, refreshToken: body.refresh_token },
+      clientInfo(c),
+    );
   }
   return c.body(null, 204);
 };
@@ -82,8 +90,9 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
   const { config, db } = c.var;
   await enforceRateLimit(c.env, "FORGOT_PASSWORD_LIMITER", client(c, email));
   // Every per-account step runs after the answer, so its time tells nothing about the account.
+  const info = clientInfo(c);
   inBackground(c, "password_reset_failed", async () => {
-    const message = await requestPasswordReset(db, config, email);
+    const message = await requestPasswordReset(db, config, email, info);
     if (message) await sendMail(config, message);
   });
   return c.json(
@@ -98,11 +107,16 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
 export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async (c) => {
   const body = c.req.valid("json");
   await enforceRateLimit(c.env, "RESET_PASSWORD_LIMITER", client(c, body.email));
-  await resetPasswordWithToken(c.var.db, c.var.config, {
-    token: body.reset_token,
-    newPassword: body.new_password,
-    email: body.email,
-  });
+  await resetPasswordWithToken(
+    c.var.db,
+    c.var.config,
+    {
+      token: body.reset_token,
+      newPassword: body.new_password,
+      email: body.email,
+    },
+    clientInfo(c),
+  );
   return c.json({ message: "Password reset successfully" }, 200);
 };
 
@@ -110,11 +124,18 @@ export const changePassword: AppRouteHandler<typeof routes.changePassword, AuthE
   const { current_password, new_password } = c.req.valid("json");
   const { config, db, user } = c.var;
   await enforceRateLimit(c.env, "CHANGE_PASSWORD_LIMITER", client(c, user.id));
-  const changed = await changeOwnPassword(db, config, user, {
-    current: current_password,
-    next: new_password,
-  });
-  const tokens = await startSession(db, config, changed);
+  const changed = await changeOwnPassword(
+    db,
+    config,
+    user,
+    {
+      current: current_password,
+      next: new_password,
+    },
+    clientInfo(c),
+  );
+  // The caller's own session goes on in a new one; it is no login of its own.
+  const tokens = await startSession(db, config, changed, clientInfo(c), undefined);
   return c.json(
     { message: "Password changed successfully" as const, ...tokenBody(tokens) },
     200,

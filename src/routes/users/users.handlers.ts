@@ -1,6 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { inBackground } from "../../lib/background";
+import { clientInfo } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
 import { acceptedRevisions, etagOf } from "../../lib/etag";
 import { emailChangedMessage, sendMail } from "../../lib/mail";
@@ -71,7 +72,11 @@ async function update(
       role: body.role,
       active: body.active,
     },
-    { acceptedRevisions: acceptedRevisions(ifMatch), currentPassword: body.current_password },
+    {
+      acceptedRevisions: acceptedRevisions(ifMatch),
+      currentPassword: body.current_password,
+      client: clientInfo(c),
+    },
   );
   if (previousEmail !== undefined) {
     const notice = emailChangedMessage({ email: previousEmail, firstName: user.firstName });
@@ -93,6 +98,6 @@ export const putUser: AppRouteHandler<typeof routes.putUser, AuthEnv> = (c) =>
   update(c, c.req.valid("param").id, c.req.valid("json"), c.req.valid("header")["if-match"]);
 
 export const deleteUser: AppRouteHandler<typeof routes.deleteUser, AuthEnv> = async (c) => {
-  await removeUser(c.var.db, c.req.valid("param").id);
+  await removeUser(c.var.db, c.req.valid("param").id, { ...clientInfo(c), actorId: c.var.user.id });
   return c.json({ message: "User deleted successfully" }, 200);
 };

@@ -1,0 +1,107 @@
+import { and, count, desc, eq, getTableColumns, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { securityEvents } from "../db/schema";
+import type { ClientInfo } from "../lib/client";
+
+/** Every kind of security event the API records. */
+export const EVENT_TYPES = [
+  "user.registered",
+  "login.succeeded",
+  "login.failed",
+  "password.changed",
+  "password.reset_requested",
+  "password.reset",
+  "email.changed",
+  "email.verified",
+  "role.changed",
+  "user.deactivated",
+  "user.activated",
+  "user.deleted",
+  "session.ended",
+  "refresh.reuse_detected",
+  "mfa.enabled",
+  "mfa.disabled",
+  "mfa.recovery_code_used",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * Who did it and from where: the client, and the acting user — left out, the subject itself;
+ * null, nobody known (a failed login); else that user (an admin acting on someone).
+ */
+export type EventContext = ClientInfo & { actorId?: string | null };
+
+/**
+ * An INSERT of security events, one per row of `rows`, a SELECT of (user_id, type, detail). Meant
+ * to be a CTE of the statement that makes the change, so the event commits exactly when it does.
+ */
+export function insertEvents(context: EventContext, rows: SQL): SQL {
+  const actor = context.actorId === undefined ? sql`e.user_id` : sql`${context.actorId}::uuid`;
+  return sql`insert into ${securityEvents} (id, user_id, type, actor_id, ip, user_agent, detail)
+    select gen_random_uuid(), e.user_id, e.type, ${actor},
+      ${context.ip ?? null}, ${context.userAgent ?? null}, e.detail
+    from (${rows}) as e(user_id, type, detail)`;
+}
+
+/** One event of a known user, as the `rows` of insertEvents. */
+export const eventOf = (userId: string | SQL, type: EventType, detail: object = {}) =>
+  sql`select ${userId}::uuid, ${type}::text, ${JSON.stringify(detail)}::jsonb`;
+
+/**
+ * Runs a data-modifying statement (INSERT, UPDATE or DELETE ... RETURNING) and records the events
+ * `events` selects from its returned rows (available as `changed`), in one statement: a change
+ * that fails records nothing, and one that commits always has its events. Returns the statement's
+ * rows as the database sent them (see rowOf in src/db/rows.ts).
+ */
+export async function runRecorded(
+  db: Db,
+  statement: SQLWrapper,
+  context: EventContext,
+  events: SQL,
+): Promise<Record<string, unknown>[]> {
+  const result = await db.execute<Record<string, unknown>>(sql`
+    with changed as (${statement.getSQL()}), recorded as (${insertEvents(context, events)})
+    select * from changed`);
+  return result.rows;
+}
+
+/** Records events on their own, for what changes nothing else (an attempt, a request). */
+export async function recordEvents(db: Db, context: EventContext, rows: SQL): Promise<void> {
+  await db.execute(insertEvents(context, rows));
+}
+
+export type EventFilter = { userId?: string; type?: EventType; page: number; perPage: number };
+
+/** A page of events, newest first, and how many match, in one round trip (a window count). */
+export async function listEvents(db: Db, filter: EventFilter) {
+  const where = and(
+    filter.userId ? eq(securityEvents.userId, filter.userId) : undefined,
+    filter.type ? eq(securityEvents.type, filter.type) : undefined,
+  );
+  const rows = await db
+    .select({
+      event: getTableColumns(securityEvents),
+      total: sql<number>`count(*) over()`.mapWith(Number),
+    })
+    .from(securityEvents)
+    .where(where)
+    .orderBy(desc(securityEvents.at), desc(securityEvents.id))
+    .limit(filter.perPage)
+    .offset((filter.page - 1) * filter.perPage);
+  const total =
+    rows[0]?.total ??
+    (filter.page > 1
+      ? ((await db.select({ n: count() }).from(securityEvents).where(where))[0]?.n ?? 0)
+      : 0);
+  return { events: rows.map((row) => row.event), total };
+}
+
+/** The cron's share: events older than the retention period go, a bounded batch at a time. */
+export async function deleteOldEvents(db: Db, retentionDays: number, batch = 10_000) {
+  const result = await db.execute(sql`
+    delete from ${securityEvents} where id in (
+      select id from ${securityEvents}
+      where at < now() - make_interval(days => ${retentionDays})
+      limit ${batch})`);
+  return result.rowCount ?? 0;
+}
