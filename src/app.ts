@@ -10,7 +10,9 @@ import { problems } from "./lib/problems";
 import { provideContext } from "./middleware/context";
 import { limitBodySize } from "./middleware/request-guards";
 import { authRouter } from "./routes/auth";
+import { eventsRouter } from "./routes/events";
 import { healthRouter } from "./routes/health";
+import { sessionsRouter } from "./routes/sessions";
 import { usersRouter } from "./routes/users";
 
 const apiCsp = "default-src 'none'; frame-ancestors 'none'";
@@ -56,6 +58,8 @@ export function createApp() {
   app.route("/", healthRouter);
   app.route("/", authRouter);
   app.route("/", usersRouter);
+  app.route("/", sessionsRouter);
+  app.route("/", eventsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -75,6 +79,8 @@ export function createApp() {
       { name: "Health", description: "Liveness and readiness" },
       { name: "Auth", description: "Registration, login, sessions and passwords" },
       { name: "Users", description: "User management" },
+      { name: "Sessions", description: "The logins of a user, visible and endable" },
+      { name: "Security events", description: "The append-only security log" },
     ],
   });
 

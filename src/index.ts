@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { createDb } from "./db/client";
 import { type Bindings, loadConfig } from "./env";
+import { deleteOldEvents } from "./services/events";
 import { deleteEndedThrottles } from "./services/rate-limits";
 import { deleteDeadTokens } from "./services/sessions";
 
@@ -8,11 +9,18 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  /** The Cron Trigger of wrangler.toml: expired tokens and ended throttle windows do not pile up. */
+  /**
+   * The Cron Trigger of wrangler.toml: expired tokens, ended throttle windows and security events
+   * past their retention do not pile up.
+   */
   async scheduled(_controller: ScheduledController, env: Bindings): Promise<void> {
-    const db = createDb(loadConfig(env));
+    const config = loadConfig(env);
+    const db = createDb(config);
     const removed = await deleteDeadTokens(db);
     const throttles = await deleteEndedThrottles(db);
-    console.log(JSON.stringify({ level: "info", event: "token_cleanup", ...removed, throttles }));
+    const events = await deleteOldEvents(db, config.EVENTS_RETENTION_DAYS);
+    console.log(
+      JSON.stringify({ level: "info", event: "token_cleanup", ...removed, throttles, events }),
+    );
   },
 } satisfies ExportedHandler<Bindings>;

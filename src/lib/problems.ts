@@ -113,7 +113,7 @@ export const problems = {
   payloadTooLarge: () => new ApiError("payload_too_large"),
   routeNotFound: (method: string, path: string) =>
     new ApiError("not_found", `No route matches ${method} ${path}.`),
-  notFound: (what: "user") => new ApiError("not_found", `No ${what} has that id.`),
+  notFound: (what: "user" | "session") => new ApiError("not_found", `No ${what} has that id.`),
 
   validation(error: ZodError, location?: "query" | "path" | "header"): ApiError {
     const errors = error.issues.flatMap((issue): FieldError[] => {

@@ -77,3 +77,15 @@ export const userSortSchema = z.enum([
   "-email",
 ]);
 export type UserSort = z.output<typeof userSortSchema>;
+
+/** The `{id}` of a path under /users. */
+export const UserIdParamSchema = z.object({
+  // Ids are compared as strings: accept any case, as a UUID is case-insensitive.
+  id: z
+    .uuid("must be a UUID")
+    .toLowerCase()
+    .openapi({
+      param: { name: "id", in: "path" },
+      example: "0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70",
+    }),
+});

@@ -225,7 +225,7 @@ async function revokeFamilies(db: Db, where: SQL | undefined, context: EventCont
 
 /** Ends every session and access token of the user by moving their token version. */
 export async function endAllSessions(db: Db, userId: string, context: EventContext) {
-  await runRecorded(
+  const [row] = await runRecorded(
     db,
     db
       .update(users)
@@ -235,6 +235,7 @@ export async function endAllSessions(db: Db, userId: string, context: EventConte
     context,
     sql`select id, 'session.ended', '{"scope":"all"}'::jsonb from changed`,
   );
+  if (!row) throw problems.notFound("user");
 }
 
 /** A session as its user sees it. */
@@ -251,7 +252,11 @@ export type SessionInfo = {
  * unspent token that has not expired and was issued under the user's current token version.
  * Start, last refresh, and the newest client of each, in one query.
  */
-export async function listSessions(db: Db, userId: string): Promise<SessionInfo[]> {
+export async function listSessions(
+  db: Db,
+  userId: string,
+  options: { mustExist?: boolean } = {},
+): Promise<SessionInfo[]> {
   const result = await db.execute<{
     id: string;
     created_at: string;
@@ -269,6 +274,10 @@ export async function listSessions(db: Db, userId: string): Promise<SessionInfo[
       and bool_or(rt.spent_at is null and rt.expires_at > now()
         and rt.token_version = u.token_version)
     order by max(rt.created_at) desc, rt.family_id desc`);
+  if (options.mustExist && result.rows.length === 0) {
+    const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId));
+    if (!user) throw problems.notFound("user");
+  }
   return result.rows.map((row) => ({
     id: row.id,
     createdAt: refreshTokens.createdAt.mapFromDriverValue(row.created_at) as Date,

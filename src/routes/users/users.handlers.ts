@@ -7,26 +7,11 @@ import { acceptedRevisions, etagOf } from "../../lib/etag";
 import { emailChangedMessage, sendMail } from "../../lib/mail";
 import type { AppRouteHandler } from "../../lib/openapi";
 import type { AuthEnv } from "../../middleware/auth";
+import { pageHeaderValues } from "../../schemas/pagination";
 import { toPublicUser } from "../../schemas/user";
 import { readUserAs, removeUser, searchUsers, updateUserAs } from "../../services/users";
 import type * as routes from "./users.routes";
 import type { UserUpdateSchema } from "./users.schemas";
-
-function pageLinks(c: Context, page: number, perPage: number, total: number): string {
-  const last = Math.max(1, Math.ceil(total / perPage));
-  const link = (target: number, rel: string) => {
-    const url = new URL(c.req.url);
-    url.searchParams.set("page", String(target));
-    url.searchParams.set("per_page", String(perPage));
-    return `<${url.pathname}${url.search}>; rel="${rel}"`;
-  };
-  return [
-    link(1, "first"),
-    ...(page > 1 ? [link(Math.min(page - 1, last), "prev")] : []),
-    ...(page < last ? [link(page + 1, "next")] : []),
-    link(last, "last"),
-  ].join(", ");
-}
 
 export const listUsers: AppRouteHandler<typeof routes.listUsers, AuthEnv> = async (c) => {
   const query = c.req.valid("query");
@@ -40,8 +25,7 @@ export const listUsers: AppRouteHandler<typeof routes.listUsers, AuthEnv> = asyn
   });
   return c.json(users.map(toPublicUser), 200, {
     ...NO_STORE,
-    "X-Total-Count": String(total),
-    Link: pageLinks(c, query.page, query.per_page, total),
+    ...pageHeaderValues(c, query, total),
   });
 };
 

@@ -7,14 +7,10 @@ import {
   problemResponses,
   SERVER_PROBLEMS,
 } from "../../lib/openapi";
-import { UserSchema } from "../../schemas/user";
+import { pageHeaders } from "../../schemas/pagination";
+import { UserIdParamSchema, UserSchema } from "../../schemas/user";
 import { adminOnly, authed } from "../presets";
-import {
-  ListUsersQuerySchema,
-  UserIdParamSchema,
-  UserUpdatedSchema,
-  UserUpdateSchema,
-} from "./users.schemas";
+import { ListUsersQuerySchema, UserUpdatedSchema, UserUpdateSchema } from "./users.schemas";
 
 const etag = { ETag: { schema: { type: "string" as const, example: '"3"' } } };
 const updatedResponse = {
@@ -45,10 +41,7 @@ export const listUsers = createRoute({
   responses: {
     200: {
       description: "A page of users",
-      headers: {
-        "X-Total-Count": { schema: { type: "integer" } },
-        Link: { schema: { type: "string" } },
-      },
+      headers: pageHeaders,
       content: jsonContent(z.array(UserSchema)),
     },
     ...problemResponses(AUTH_PROBLEMS, "forbidden", "validation_failed", SERVER_PROBLEMS),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { pageQuery } from "../../schemas/pagination";
 import {
   emailSchema,
   nameSchema,
@@ -8,17 +9,6 @@ import {
   usernameSchema,
   userSortSchema,
 } from "../../schemas/user";
-
-export const UserIdParamSchema = z.object({
-  // Ids are compared as strings: accept any case, as a UUID is case-insensitive.
-  id: z
-    .uuid("must be a UUID")
-    .toLowerCase()
-    .openapi({
-      param: { name: "id", in: "path" },
-      example: "0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70",
-    }),
-});
 
 export const UserUpdateSchema = z
   .strictObject({
@@ -58,20 +48,7 @@ const booleanQuery = z
   .transform((value) => value === "true");
 
 export const ListUsersQuerySchema = z.object({
-  page: z.coerce
-    .number("must be an integer")
-    .int("must be an integer")
-    .min(1)
-    .max(1_000_000)
-    .default(1)
-    .openapi({ param: { name: "page", in: "query" }, example: 1 }),
-  per_page: z.coerce
-    .number("must be an integer")
-    .int("must be an integer")
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ param: { name: "per_page", in: "query" }, example: 20 }),
+  ...pageQuery,
   q: z
     .string()
     .trim()

@@ -1,0 +1,42 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { AUTH_PROBLEMS, jsonContent, problemResponses, SERVER_PROBLEMS } from "../../lib/openapi";
+import { pageHeaders } from "../../schemas/pagination";
+import { UserIdParamSchema } from "../../schemas/user";
+import { adminOnly, authed } from "../presets";
+import { EventsQuerySchema, SecurityEventSchema, UserEventsQuerySchema } from "./events.schemas";
+
+const page = {
+  description: "A page of events, newest first",
+  headers: pageHeaders,
+  content: jsonContent(z.array(SecurityEventSchema)),
+};
+
+export const listUserEvents = createRoute({
+  method: "get",
+  path: "/users/{id}/events",
+  tags: ["Security events"],
+  summary: "A user's security events (self or admin)",
+  description:
+    "Append-only, recorded in the same statement as the change itself. Paginated like GET /users; `type` filters. A non-admin asking for anyone else's gets 403.",
+  ...authed,
+  request: { params: UserIdParamSchema, query: UserEventsQuerySchema },
+  responses: {
+    200: page,
+    ...problemResponses(AUTH_PROBLEMS, "forbidden", "validation_failed", SERVER_PROBLEMS),
+  },
+});
+
+export const listEvents = createRoute({
+  method: "get",
+  path: "/events",
+  tags: ["Security events"],
+  summary: "All security events (admin)",
+  description:
+    "Events of every user, deleted users included (`user_id` filters), kept EVENTS_RETENTION_DAYS.",
+  ...adminOnly,
+  request: { query: EventsQuerySchema },
+  responses: {
+    200: page,
+    ...problemResponses(AUTH_PROBLEMS, "forbidden", "validation_failed", SERVER_PROBLEMS),
+  },
+});

@@ -1,0 +1,83 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { AUTH_PROBLEMS, jsonContent, problemResponses, SERVER_PROBLEMS } from "../../lib/openapi";
+import { UserIdParamSchema } from "../../schemas/user";
+import { adminOnly, authed } from "../presets";
+import { SessionIdParamSchema, SessionSchema } from "./sessions.schemas";
+
+const noStore = { "Cache-Control": { schema: { type: "string" as const, example: "no-store" } } };
+
+export const listMySessions = createRoute({
+  method: "get",
+  path: "/auth/sessions",
+  tags: ["Sessions"],
+  summary: "The caller's live sessions",
+  description:
+    "Newest first. `current` marks the session of the access token used. A session ends at logout, when it is ended here, or when something ends all of the user's sessions (password change or reset, role change, deactivation).",
+  ...authed,
+  responses: {
+    200: {
+      description: "Live sessions",
+      headers: noStore,
+      content: jsonContent(z.array(SessionSchema)),
+    },
+    ...problemResponses(AUTH_PROBLEMS, SERVER_PROBLEMS),
+  },
+});
+
+export const endMySession = createRoute({
+  method: "delete",
+  path: "/auth/sessions/{id}",
+  tags: ["Sessions"],
+  summary: "End one of the caller's sessions",
+  description:
+    "Its refresh token and access tokens stop working on their very next use. Someone else's session, or an unknown or ended one, is 404.",
+  ...authed,
+  request: { params: SessionIdParamSchema },
+  responses: {
+    204: { description: "Ended" },
+    ...problemResponses(AUTH_PROBLEMS, "not_found", "validation_failed", SERVER_PROBLEMS),
+  },
+});
+
+export const listUserSessions = createRoute({
+  method: "get",
+  path: "/users/{id}/sessions",
+  tags: ["Sessions"],
+  summary: "A user's live sessions (admin)",
+  ...adminOnly,
+  request: { params: UserIdParamSchema },
+  responses: {
+    200: {
+      description: "Live sessions",
+      headers: noStore,
+      content: jsonContent(z.array(SessionSchema)),
+    },
+    ...problemResponses(
+      AUTH_PROBLEMS,
+      "forbidden",
+      "not_found",
+      "validation_failed",
+      SERVER_PROBLEMS,
+    ),
+  },
+});
+
+export const endUserSessions = createRoute({
+  method: "delete",
+  path: "/users/{id}/sessions",
+  tags: ["Sessions"],
+  summary: "End all of a user's sessions (admin)",
+  description: "Every refresh and access token of the user stops working on its very next use.",
+  ...adminOnly,
+  request: { params: UserIdParamSchema },
+  responses: {
+    204: { description: "Ended" },
+    ...problemResponses(
+      AUTH_PROBLEMS,
+      "forbidden",
+      "not_found",
+      "validation_failed",
+      SERVER_PROBLEMS,
+    ),
+  },
+});

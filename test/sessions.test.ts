@@ -1,0 +1,157 @@
+// Sessions a user can see and end: each login is a session (a refresh token family) with its
+// start, last refresh and client; ending one stops its tokens on their very next use.
+import { describe, expect, it } from "vitest";
+import { login, signUp } from "./helpers/factories";
+import {
+  expectDeadAccess,
+  expectDeadRefresh,
+  expectLiveSession,
+  refresh,
+} from "./helpers/sessions";
+import { call, expectProblem } from "./helpers/worker";
+
+const SESSION_KEYS = ["created_at", "current", "id", "ip", "last_used_at", "user_agent"];
+
+function sessionsOf(token: string, path = "/auth/sessions") {
+  return call(path, { token });
+}
+
+describe("GET /auth/sessions", () => {
+  it("lists the caller's live sessions, newest first, with the current one marked", async () => {
+    const user = await signUp();
+    const phone = await call("/auth/login", {
+      body: { email: user.email, password: user.password },
+      headers: { "User-Agent": "PhoneApp/2.0", "CF-Connecting-IP": "203.0.113.77" },
+    });
+    expect(phone.status, phone.text).toBe(200);
+    const res = await sessionsOf(user.token);
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers.get("cache-control")).toContain("no-store");
+    expect(res.json).toHaveLength(2);
+    for (const session of res.json) expect(Object.keys(session).sort()).toEqual(SESSION_KEYS);
+    const [newest, oldest] = res.json;
+    expect(newest).toMatchObject({
+      user_agent: "PhoneApp/2.0",
+      ip: "203.0.113.0/24",
+      current: false,
+    });
+    expect(oldest.current).toBe(true);
+    expect(Date.parse(newest.created_at)).toBeGreaterThanOrEqual(Date.parse(oldest.created_at));
+  });
+
+  it("coarsens an IPv6 client to its /48 and truncates a long user agent", async () => {
+    const user = await signUp();
+    const res = await call("/auth/login", {
+      body: { email: user.email, password: user.password },
+      headers: { "User-Agent": "x".repeat(1000), "CF-Connecting-IP": "2001:db8:abcd:12::1" },
+    });
+    expect(res.status, res.text).toBe(200);
+    const [newest] = (await sessionsOf(res.json.access_token)).json;
+    expect(newest.ip).toBe("2001:db8:abcd::/48");
+    expect(newest.user_agent).toHaveLength(256);
+  });
+
+  it("moves last_used_at on refresh and keeps the session's start", async () => {
+    const user = await signUp();
+    const [before] = (await sessionsOf(user.token)).json;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const rotated = await refresh(user.refreshToken);
+    expect(rotated.status, rotated.text).toBe(200);
+    const [after] = (await sessionsOf(rotated.json.access_token)).json;
+    expect(after.id).toBe(before.id);
+    expect(after.created_at).toBe(before.created_at);
+    expect(Date.parse(after.last_used_at)).toBeGreaterThan(Date.parse(before.last_used_at));
+    expect(after.current).toBe(true);
+  });
+
+  it("leaves out ended sessions and never shows another user's", async () => {
+    const user = await signUp();
+    const other = await signUp();
+    const second = await login(user.email, user.password);
+    expect((await call("/auth/logout", { method: "POST", token: second.token })).status).toBe(204);
+    const res = await sessionsOf(user.token);
+    expect(res.json).toHaveLength(1);
+    expect((await sessionsOf(other.token)).json).toHaveLength(1);
+    expect(res.json[0].id).not.toBe((await sessionsOf(other.token)).json[0].id);
+  });
+
+  it("needs a token", async () => {
+    expectProblem(await call("/auth/sessions"), 401, "unauthorized");
+  });
+});
+
+describe("DELETE /auth/sessions/{id}", () => {
+  it("ends one session: its refresh and access tokens die, the others live", async () => {
+    const user = await signUp();
+    const laptop = await login(user.email, user.password);
+    const [laptopSession] = (await sessionsOf(laptop.token)).json.filter(
+      (session: { current: boolean }) => session.current,
+    );
+    const res = await call(`/auth/sessions/${laptopSession.id}`, {
+      method: "DELETE",
+      token: user.token,
+    });
+    expect(res.status, res.text).toBe(204);
+    await expectDeadAccess(laptop.token);
+    await expectDeadRefresh(laptop.refreshToken);
+    await expectLiveSession(user);
+  });
+
+  it("answers 404 for another user's session, which lives on", async () => {
+    const user = await signUp();
+    const victim = await signUp();
+    const [victimSession] = (await sessionsOf(victim.token)).json;
+    const res = await call(`/auth/sessions/${victimSession.id}`, {
+      method: "DELETE",
+      token: user.token,
+    });
+    expectProblem(res, 404, "not_found");
+    await expectLiveSession(victim);
+  });
+
+  it("answers 404 for an unknown or already ended session and 422 for a malformed id", async () => {
+    const user = await signUp();
+    const laptop = await login(user.email, user.password);
+    const end = (id: string) =>
+      call(`/auth/sessions/${id}`, { method: "DELETE", token: user.token });
+    expectProblem(await end(crypto.randomUUID()), 404, "not_found");
+    const laptopSession = (await sessionsOf(laptop.token)).json.find(
+      (session: { current: boolean }) => session.current,
+    );
+    expect((await end(laptopSession.id)).status).toBe(204);
+    expectProblem(await end(laptopSession.id), 404, "not_found");
+    expectProblem(await end("not-a-uuid"), 422, "validation_failed");
+  });
+});
+
+describe("/users/{id}/sessions (admin)", () => {
+  it("GET lists a user's sessions and DELETE ends them all", async () => {
+    const admin = await signUp({ admin: true });
+    const user = await signUp();
+    const other = await login(user.email, user.password);
+    const listed = await sessionsOf(admin.token, `/users/${user.id}/sessions`);
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.json).toHaveLength(2);
+    expect(listed.json.every((session: { current: boolean }) => !session.current)).toBe(true);
+    const res = await call(`/users/${user.id}/sessions`, { method: "DELETE", token: admin.token });
+    expect(res.status, res.text).toBe(204);
+    for (const session of [user, other]) {
+      await expectDeadAccess(session.token);
+      await expectDeadRefresh(session.refreshToken);
+    }
+    await expectLiveSession(admin);
+  });
+
+  it("refuses a non-admin with 403 and answers 404 for an unknown user", async () => {
+    const admin = await signUp({ admin: true });
+    const user = await signUp();
+    const victim = await signUp();
+    for (const method of ["GET", "DELETE"]) {
+      const path = `/users/${victim.id}/sessions`;
+      expectProblem(await call(path, { method, token: user.token }), 403, "forbidden");
+      const unknown = `/users/${crypto.randomUUID()}/sessions`;
+      expectProblem(await call(unknown, { method, token: admin.token }), 404, "not_found");
+    }
+    await expectLiveSession(victim);
+  });
+});
