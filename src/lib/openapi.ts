@@ -113,6 +113,11 @@ export function problemResponses<const C extends ProblemCode>(
   ) as Record<StatusOf<C>, ProblemResponse>;
 }
 
+/** The documented header of a response that carries tokens or personal data. */
+export const NO_STORE_HEADER = {
+  "Cache-Control": { schema: { type: "string" as const, example: "no-store" } },
+};
+
 /** A request or response body of the given schema, as application/json. */
 export const jsonContent = <T extends z.ZodType>(schema: T) => ({
   "application/json": { schema },

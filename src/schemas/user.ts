@@ -78,9 +78,8 @@ export const userSortSchema = z.enum([
 ]);
 export type UserSort = z.output<typeof userSortSchema>;
 
-/** The `{id}` of a path under /users. */
-export const UserIdParamSchema = z.object({
-  // Ids are compared as strings: accept any case, as a UUID is case-insensitive.
+/** A UUID `{id}` path parameter, accepted in any letter case (as UUIDs are case-insensitive). */
+export const idParam = z.object({
   id: z
     .uuid("must be a UUID")
     .toLowerCase()
@@ -89,3 +88,6 @@ export const UserIdParamSchema = z.object({
       example: "0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70",
     }),
 });
+
+/** The `{id}` of a path under /users. */
+export const UserIdParamSchema = idParam;

@@ -4,6 +4,7 @@ import {
   BODY_PROBLEMS,
   jsonContent,
   MessageSchema,
+  NO_STORE_HEADER,
   problemResponses,
   SERVER_PROBLEMS,
 } from "../../lib/openapi";
@@ -24,7 +25,6 @@ import {
   TokensSchema,
 } from "./auth.schemas";
 
-const noStore = { "Cache-Control": { schema: { type: "string" as const, example: "no-store" } } };
 const rateLimited =
   "Rate limited per client IP and per account (wrangler.toml); needs the Workers Paid plan for bcrypt's CPU time.";
 
@@ -42,7 +42,7 @@ export const register = createRoute({
         Location: {
           schema: { type: "string", example: "/users/0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70" },
         },
-        ...noStore,
+        ...NO_STORE_HEADER,
       },
       content: jsonContent(RegisteredSchema),
     },
@@ -68,7 +68,7 @@ export const login = createRoute({
   responses: {
     200: {
       description: "Logged in; a new session",
-      headers: noStore,
+      headers: NO_STORE_HEADER,
       content: jsonContent(LoginResultSchema),
     },
     ...problemResponses(BODY_PROBLEMS, "invalid_credentials", "rate_limited", SERVER_PROBLEMS),
@@ -84,7 +84,11 @@ export const refresh = createRoute({
     "Spends the refresh token and returns a new access and refresh token in the same session. Presenting a spent token again (more than 10 seconds after it was spent) ends the whole session on every device that holds it.",
   request: { body: { required: true, content: jsonContent(RefreshSchema) } },
   responses: {
-    200: { description: "New tokens", headers: noStore, content: jsonContent(TokensSchema) },
+    200: {
+      description: "New tokens",
+      headers: NO_STORE_HEADER,
+      content: jsonContent(TokensSchema),
+    },
     ...problemResponses(BODY_PROBLEMS, "invalid_refresh_token", SERVER_PROBLEMS),
   },
 });
@@ -150,7 +154,7 @@ export const changePassword = createRoute({
   responses: {
     200: {
       description: "Password changed",
-      headers: noStore,
+      headers: NO_STORE_HEADER,
       content: jsonContent(PasswordChangedSchema),
     },
     ...problemResponses(

@@ -1,10 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { AUTH_PROBLEMS, jsonContent, problemResponses, SERVER_PROBLEMS } from "../../lib/openapi";
+import {
+  AUTH_PROBLEMS,
+  jsonContent,
+  NO_STORE_HEADER,
+  problemResponses,
+  SERVER_PROBLEMS,
+} from "../../lib/openapi";
 import { UserIdParamSchema } from "../../schemas/user";
 import { adminOnly, authed } from "../presets";
 import { SessionIdParamSchema, SessionSchema } from "./sessions.schemas";
-
-const noStore = { "Cache-Control": { schema: { type: "string" as const, example: "no-store" } } };
 
 export const listMySessions = createRoute({
   method: "get",
@@ -17,7 +21,7 @@ export const listMySessions = createRoute({
   responses: {
     200: {
       description: "Live sessions",
-      headers: noStore,
+      headers: NO_STORE_HEADER,
       content: jsonContent(z.array(SessionSchema)),
     },
     ...problemResponses(AUTH_PROBLEMS, SERVER_PROBLEMS),
@@ -49,7 +53,7 @@ export const listUserSessions = createRoute({
   responses: {
     200: {
       description: "Live sessions",
-      headers: noStore,
+      headers: NO_STORE_HEADER,
       content: jsonContent(z.array(SessionSchema)),
     },
     ...problemResponses(
