@@ -30,7 +30,8 @@ export default defineConfig({
           name: "worker",
           include: ["test/**/*.test.ts"],
           globalSetup: ["./test/global-setup.ts"],
-          testTimeout: 20_000,
+          // The first test of a file also creates and migrates its database.
+          testTimeout: 40_000,
         },
       },
       {
