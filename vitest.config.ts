@@ -22,6 +22,8 @@ export default defineConfig({
                 MAIL_API_URL: inject("mailSinkUrl"),
                 MAIL_FROM: "User API <no-reply@example.test>",
                 PASSWORD_RESET_URL: "https://app.example.test/reset-password",
+                EMAIL_VERIFY_URL: "https://app.example.test/verify-email",
+                MAIL_APP_NAME: "Acme Accounts",
               },
             },
           })),

@@ -7,6 +7,7 @@ import {
   NEW_PASSWORD,
   PASSWORD,
   registerUser,
+  resetMailsTo,
   resetTokenFor,
   setActive,
   signUp,
@@ -24,7 +25,7 @@ const RESET_LINK = "https://app.example.test/reset-password?token=";
 async function expectAcceptedWithoutMail(res: CallResult, email: string) {
   expect(res.status, res.text).toBe(202);
   expect(res.json).toEqual({ message: FORGOT_MESSAGE });
-  expect(await mailTo(email)).toHaveLength(0);
+  expect(await resetMailsTo(email)).toHaveLength(0);
 }
 
 /** Resets to NEW_PASSWORD with the token and proves the new password logs in. */
@@ -67,21 +68,21 @@ describe("POST /auth/forgot-password", () => {
       expect(res.headers.get("content-type")).toContain("application/json");
     }
     expect(new Set(answers.map((res) => res.text)).size).toBe(1);
-    expect(await mailTo(existing.email)).toHaveLength(1);
+    expect(await resetMailsTo(existing.email)).toHaveLength(1);
     expect(await mailTo(unknown)).toHaveLength(0);
-    expect(await mailTo(deactivated.email)).toHaveLength(0);
+    expect(await resetMailsTo(deactivated.email)).toHaveLength(0);
   });
 
   it("mails a reset link through the provider's HTTP API", async () => {
     const user = await registerUser();
     const { token, accepted } = await mailedToken(user.email);
-    const mails = await mailTo(user.email);
+    const mails = await resetMailsTo(user.email);
     expect(mails).toHaveLength(1);
     const [mail] = mails;
     expect(mail?.authorization).toBe("Bearer re_test_key");
     expect(mail?.message.to).toEqual([user.email]);
     expect(mail?.message.from).toBe(testEnv.MAIL_FROM);
-    expect(mail?.message.subject).toBe("Reset your password");
+    expect(mail?.message.subject).toBe(`Reset your ${testEnv.MAIL_APP_NAME} password`);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(mail?.message.text).toContain(`${RESET_LINK}${token}`);
     expect(mail?.message.html).toContain(`${RESET_LINK}${token}`);
@@ -94,7 +95,7 @@ describe("POST /auth/forgot-password", () => {
     const user = await registerUser({ email: `${uniqueName("Mixed")}@Example.test` });
     const res = await forgot(user.email.toUpperCase());
     expect(res.status, res.text).toBe(202);
-    const mails = await mailTo(user.email);
+    const mails = await resetMailsTo(user.email);
     expect(mails).toHaveLength(1);
     expect(mails[0]?.message.to).toEqual([user.email]);
   });

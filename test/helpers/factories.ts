@@ -114,14 +114,33 @@ export async function mailTo(address: string) {
   }[];
 }
 
-/** The reset token from the newest reset email sent to the address. */
-export async function resetTokenFor(address: string): Promise<string> {
-  const messages = await mailTo(address);
-  const text = messages.at(-1)?.message.text ?? "";
+/** The mails sent to the address that carry a link to the configured page `page`. */
+export async function mailsWithLink(address: string, page: unknown) {
+  return (await mailTo(address)).filter((mail) => mail.message.text.includes(`${page}?token=`));
+}
+
+/** The token of the newest link to the configured page `page` mailed to the address. */
+async function linkTokenFor(address: string, page: unknown, what: string): Promise<string> {
+  const text = (await mailsWithLink(address, page)).at(-1)?.message.text ?? "";
   const token = /[?&]token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
-  if (!token) throw new Error(`no reset link mailed to ${address}`);
+  if (!token) throw new Error(`no ${what} link mailed to ${address}`);
   return token;
 }
+
+/** The password reset emails sent to the address. */
+export const resetMailsTo = (address: string) => mailsWithLink(address, testEnv.PASSWORD_RESET_URL);
+
+/** The reset token from the newest reset email sent to the address. */
+export const resetTokenFor = (address: string) =>
+  linkTokenFor(address, testEnv.PASSWORD_RESET_URL, "reset");
+
+/** The verification emails sent to the address. */
+export const verificationMailsTo = (address: string) =>
+  mailsWithLink(address, testEnv.EMAIL_VERIFY_URL);
+
+/** The token from the newest verification email sent to the address. */
+export const verificationTokenFor = (address: string) =>
+  linkTokenFor(address, testEnv.EMAIL_VERIFY_URL, "verification");
 
 /**
  * Runs SQL on this test file's own database through the Worker's driver and endpoint, for what

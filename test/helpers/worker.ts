@@ -28,6 +28,8 @@ export type CallOptions = {
   rawBody?: BodyInit;
   headers?: Record<string, string>;
   token?: string;
+  /** Scheme and host of the request URL (the Host the Worker sees); `http://localhost` if unset. */
+  origin?: string;
   /** Bindings to replace for this one request (for example a broken configuration). */
   env?: Record<string, unknown>;
 };
@@ -43,7 +45,7 @@ export async function call(path: string, options: CallOptions = {}) {
     body = JSON.stringify(options.body);
     if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   }
-  const request = new Request(`http://localhost${path}`, {
+  const request = new Request(`${options.origin ?? "http://localhost"}${path}`, {
     method: options.method ?? (body === undefined ? "GET" : "POST"),
     headers,
     body,

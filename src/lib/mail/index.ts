@@ -2,27 +2,8 @@ import type { Config } from "../../env";
 
 export type MailMessage = { to: string; subject: string; text: string; html: string };
 
-const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-
-export function passwordResetMessage(
-  config: Pick<Config, "PASSWORD_RESET_URL" | "RESET_TOKEN_TTL">,
-  to: { email: string; firstName: string },
-  token: string,
-): MailMessage {
-  const link = new URL(config.PASSWORD_RESET_URL);
-  link.searchParams.set("token", token);
-  const minutes = Math.round(config.RESET_TOKEN_TTL / 60);
-  const text = `Hello ${to.firstName},\n\nSomeone asked to reset the password of your account. To choose a new password, open this link within ${minutes} minutes:\n\n${link}\n\nIf it was not you, ignore this email: your password stays as it is.\n`;
-  const html = `<p>Hello ${escapeHtml(to.firstName)},</p><p>Someone asked to reset the password of your account. To choose a new password, open this link within ${minutes} minutes:</p><p><a href="${escapeHtml(link.toString())}">Reset your password</a></p><p>If it was not you, ignore this email: your password stays as it is.</p>`;
-  return { to: to.email, subject: "Reset your password", text, html };
-}
-
-/** Tells the old address that the account's email changed: a notice, with no link that acts. */
-export function emailChangedMessage(to: { email: string; firstName: string }): MailMessage {
-  const text = `Hello ${to.firstName},\n\nThe email address of your account was changed, and this address no longer receives its messages.\n\nIf you did not ask for this, contact the support of the service at once: someone may have taken over your account.\n`;
-  const html = `<p>Hello ${escapeHtml(to.firstName)},</p><p>The email address of your account was changed, and this address no longer receives its messages.</p><p>If you did not ask for this, contact the support of the service at once: someone may have taken over your account.</p>`;
-  return { to: to.email, subject: "Your email address was changed", text, html };
-}
+// The messages themselves (text and HTML from one definition) live in ./templates.
+export { emailChangedMessage, emailVerificationMessage, passwordResetMessage } from "./templates";
 
 /**
  * Sends through the configured provider. Never throws and never logs the message body of a real

@@ -6,6 +6,7 @@ import { sendMail } from "../../lib/mail";
 import type { AppRouteHandler } from "../../lib/openapi";
 import type { AuthEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
+import { reissueVerification, verifyEmailWithToken } from "../../services/email-verification";
 import { requestPasswordReset, resetPasswordWithToken } from "../../services/password-resets";
 import { enforceRateLimit } from "../../services/rate-limits";
 import {
@@ -16,6 +17,7 @@ import {
   startSession,
 } from "../../services/sessions";
 import { changeOwnPassword, checkCredentials, registerUser } from "../../services/users";
+import { mailVerificationLink } from "../verification-mail";
 import type * as routes from "./auth.routes";
 
 /** The client as the rate limits see it: its IP and, when the request names one, the account. */
@@ -45,6 +47,7 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
     },
     clientInfo(c),
   );
+  mailVerificationLink(c, user.id);
   return c.json(
     { message: "User registered successfully" as const, user: toPublicUser(user) },
     201,
@@ -141,4 +144,26 @@ export const changePassword: AppRouteHandler<typeof routes.changePassword, AuthE
     200,
     NO_STORE,
   );
+};
+
+export const verifyEmail: AppRouteHandler<typeof routes.verifyEmail> = async (c) => {
+  const { token } = c.req.valid("json");
+  await enforceRateLimit(c.env, "VERIFY_EMAIL_LIMITER", client(c));
+  const user = await verifyEmailWithToken(c.var.db, token, clientInfo(c));
+  return c.json(
+    { message: "Email verified successfully" as const, user: toPublicUser(user) },
+    200,
+    NO_STORE,
+  );
+};
+
+export const resendVerification: AppRouteHandler<
+  typeof routes.resendVerification,
+  AuthEnv
+> = async (c) => {
+  const { config, db, user } = c.var;
+  await enforceRateLimit(c.env, "VERIFY_EMAIL_LIMITER", client(c, user.id));
+  const message = await reissueVerification(db, config, user);
+  inBackground(c, "verification_mail_failed", () => sendMail(config, message));
+  return c.json({ message: "A verification email has been sent to your address." as const }, 202);
 };

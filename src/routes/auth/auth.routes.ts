@@ -11,6 +11,7 @@ import {
 import { authed } from "../presets";
 import {
   ChangePasswordSchema,
+  EmailVerifiedSchema,
   ForgotPasswordAcceptedSchema,
   ForgotPasswordSchema,
   LoginResultSchema,
@@ -23,6 +24,8 @@ import {
   RegisterSchema,
   ResetPasswordSchema,
   TokensSchema,
+  VerificationSentSchema,
+  VerifyEmailSchema,
 } from "./auth.schemas";
 
 const rateLimited =
@@ -166,5 +169,37 @@ export const changePassword = createRoute({
       "weak_password",
       SERVER_PROBLEMS,
     ),
+  },
+});
+
+export const verifyEmail = createRoute({
+  method: "post",
+  path: "/auth/verify-email",
+  tags: ["Auth"],
+  summary: "Verify an email address with the emailed token",
+  description:
+    "Spends the token of a verification email (`EMAIL_VERIFY_URL?token=...`, sent on registration, on every email change and on request) and marks the address verified. A token is single use, lives VERIFY_TOKEN_TTL seconds, is replaced by a newer one and works only while the user still has the address it was sent to. Rate limited per client IP.",
+  request: { body: { required: true, content: jsonContent(VerifyEmailSchema) } },
+  responses: {
+    200: {
+      description: "Verified; the user with `email_verified: true`",
+      headers: NO_STORE_HEADER,
+      content: jsonContent(EmailVerifiedSchema),
+    },
+    ...problemResponses(BODY_PROBLEMS, "invalid_or_expired_token", "rate_limited", SERVER_PROBLEMS),
+  },
+});
+
+export const resendVerification = createRoute({
+  method: "post",
+  path: "/auth/resend-verification",
+  tags: ["Auth"],
+  summary: "Email a new verification link",
+  description:
+    "Sends a new verification email to the caller's current address; the new token replaces any older one. Rate limited per client IP and per user.",
+  ...authed,
+  responses: {
+    202: { description: "Accepted", content: jsonContent(VerificationSentSchema) },
+    ...problemResponses(AUTH_PROBLEMS, "already_verified", "rate_limited", SERVER_PROBLEMS),
   },
 });

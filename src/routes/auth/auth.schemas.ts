@@ -105,3 +105,21 @@ export const PasswordChangedSchema = TokensSchema.extend({
 }).openapi("PasswordChanged", {
   description: "Every other session has ended; the tokens here continue the caller's own session.",
 });
+
+export const VerifyEmailSchema = z
+  .strictObject({
+    token: opaqueToken.openapi({
+      description: "The `token` of the link in the verification email (`EMAIL_VERIFY_URL?token=`)",
+    }),
+  })
+  .openapi("VerifyEmailRequest", {
+    example: { token: "q3Vx9c1f8m2L0aZk7tPwYbN4sR6uE5hJ1oG2dC8vXyA" },
+  });
+
+export const EmailVerifiedSchema = z
+  .object({ message: z.literal("Email verified successfully"), user: UserSchema })
+  .openapi("EmailVerified");
+
+export const VerificationSentSchema = z
+  .object({ message: z.literal("A verification email has been sent to your address.") })
+  .openapi("VerificationSent");

@@ -10,6 +10,7 @@ import type { AuthEnv } from "../../middleware/auth";
 import { pageHeaderValues } from "../../schemas/pagination";
 import { toPublicUser } from "../../schemas/user";
 import { readUserAs, removeUser, searchUsers, updateUserAs } from "../../services/users";
+import { mailVerificationLink } from "../verification-mail";
 import type * as routes from "./users.routes";
 import type { UserUpdateSchema } from "./users.schemas";
 
@@ -63,8 +64,13 @@ async function update(
     },
   );
   if (previousEmail !== undefined) {
-    const notice = emailChangedMessage({ email: previousEmail, firstName: user.firstName });
+    const notice = emailChangedMessage(c.var.config, {
+      email: previousEmail,
+      firstName: user.firstName,
+    });
     inBackground(c, "email_changed_notice_failed", () => sendMail(c.var.config, notice));
+    // The new address is unverified until the link sent to it (and only to it) is used.
+    mailVerificationLink(c, user.id);
   }
   return c.json({ message: "User updated successfully" as const, user: toPublicUser(user) }, 200, {
     ...NO_STORE,
