@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { createDb } from "./db/client";
 import { type Bindings, loadConfig } from "./env";
+import { deleteExpiredVerifications } from "./services/email-verification";
 import { deleteOldEvents } from "./services/events";
 import { deleteEndedThrottles } from "./services/rate-limits";
 import { deleteDeadTokens } from "./services/sessions";
@@ -19,8 +20,16 @@ export default {
     const removed = await deleteDeadTokens(db);
     const throttles = await deleteEndedThrottles(db);
     const events = await deleteOldEvents(db, config.EVENTS_RETENTION_DAYS);
+    const verificationTokens = await deleteExpiredVerifications(db);
     console.log(
-      JSON.stringify({ level: "info", event: "token_cleanup", ...removed, throttles, events }),
+      JSON.stringify({
+        level: "info",
+        event: "token_cleanup",
+        ...removed,
+        verificationTokens,
+        throttles,
+        events,
+      }),
     );
   },
 } satisfies ExportedHandler<Bindings>;

@@ -1,6 +1,6 @@
 // Email verification: the link mailed on registration, on every email change and on request;
 // POST /auth/verify-email spends it once; REQUIRE_VERIFIED_EMAIL holds unverified logins back.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   db,
   expectLoginRefused,
@@ -50,6 +50,9 @@ async function verifiedEvents(userId: string) {
 }
 
 const newEmail = () => `${uniqueName("moved")}@example.test`;
+
+// The file's database is created and migrated on first use: not inside one test's time limit.
+beforeAll(() => db("select 1"), 120_000);
 
 describe("the verification email", () => {
   it("is sent on registration to the address, with a configured link and the product name", async () => {
@@ -322,5 +325,25 @@ describe("REQUIRE_VERIFIED_EMAIL=true", () => {
     await expectLoginRefused(user.email, PASSWORD);
     await expectVerified(await verify(await verificationTokenFor(email)), user.id);
     expect((await loginWith(email, PASSWORD)).status).toBe(200);
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("documents both routes with their answers and problems", async () => {
+    const doc = (await call("/openapi.json")).json;
+    const verifyOp = doc.paths["/auth/verify-email"].post;
+    expect(verifyOp.summary).toBeTruthy();
+    expect(verifyOp.security).toBeUndefined();
+    expect(Object.keys(verifyOp.responses)).toEqual(
+      expect.arrayContaining(["200", "400", "415", "422", "429", "503"]),
+    );
+    expect(verifyOp.responses["400"].description).toContain("invalid_or_expired_token");
+    const resendOp = doc.paths["/auth/resend-verification"].post;
+    expect(resendOp.summary).toBeTruthy();
+    expect(resendOp.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(resendOp.responses)).toEqual(
+      expect.arrayContaining(["202", "401", "409", "429", "503"]),
+    );
+    expect(resendOp.responses["409"].description).toContain("already_verified");
   });
 });

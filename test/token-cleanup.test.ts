@@ -1,10 +1,17 @@
 import { createScheduledController } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { ageSpentTokens, countRows, db, resetTokenFor, signUp } from "./helpers/factories";
+import {
+  ageSpentTokens,
+  countRows,
+  db,
+  resetTokenFor,
+  signUp,
+  verificationTokenFor,
+} from "./helpers/factories";
 import { forgot, reset } from "./helpers/password-reset";
 import { expectDeadRefresh, expectLiveSession, logout, refresh } from "./helpers/sessions";
-import { testEnv } from "./helpers/worker";
+import { call, testEnv } from "./helpers/worker";
 
 function runCleanup() {
   return worker.scheduled(createScheduledController(), testEnv as never);
@@ -39,7 +46,7 @@ describe("the token cleanup cron", () => {
     const revokedLongAgo = await signUp();
     const revokedRecently = await signUp();
     for (const user of [expired, live]) expect((await forgot(user.email)).status).toBe(202);
-    for (const table of ["refresh_tokens", "password_reset_tokens"]) {
+    for (const table of ["refresh_tokens", "password_reset_tokens", "email_verification_tokens"]) {
       await db(`update ${table} set expires_at = now() - interval '1 minute' where user_id = $1`, [
         expired.id,
       ]);
@@ -55,13 +62,16 @@ describe("the token cleanup cron", () => {
 
     expect(await countRows("refresh_tokens", expired.id)).toBe(1);
     expect(await countRows("password_reset_tokens", expired.id)).toBe(1);
+    expect(await countRows("email_verification_tokens", expired.id)).toBe(1);
     await runCleanup();
 
     expect(await countRows("refresh_tokens", expired.id)).toBe(0);
     expect(await countRows("password_reset_tokens", expired.id)).toBe(0);
+    expect(await countRows("email_verification_tokens", expired.id)).toBe(0);
     expect(await countRows("refresh_tokens", revokedLongAgo.id)).toBe(0);
     expect(await countRows("refresh_tokens", live.id)).toBe(1);
     expect(await countRows("password_reset_tokens", live.id)).toBe(1);
+    expect(await countRows("email_verification_tokens", live.id)).toBe(1);
     // A spent token is kept until it expires, so its replay is still recognised.
     expect(await countRows("refresh_tokens", spent.id)).toBe(2);
     expect(await countRows("refresh_tokens", revokedRecently.id)).toBe(1);
@@ -70,6 +80,10 @@ describe("the token cleanup cron", () => {
     // The reset token mailed before the cleanup still works.
     const res = await reset(await resetTokenFor(live.email));
     expect(res.status, res.text).toBe(200);
+    const verified = await call("/auth/verify-email", {
+      body: { token: await verificationTokenFor(live.email) },
+    });
+    expect(verified.status, verified.text).toBe(200);
     await expectDeadRefresh(spent.refreshToken);
     await expectDeadRefresh(rotated.json.refresh_token);
   });

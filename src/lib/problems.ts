@@ -11,7 +11,8 @@ export const PROBLEMS = {
   invalid_current_password: { status: 400, detail: "The current password is incorrect." },
   invalid_or_expired_token: {
     status: 400,
-    detail: "The reset token is invalid, expired or already used.",
+    // Shared by reset and verification tokens (the OpenAPI examples of both routes read it).
+    detail: "The token is invalid, expired or already used.",
   },
   unauthorized: { status: 401, detail: "Authentication is required." },
   invalid_token: { status: 401, detail: "The access token is invalid or expired." },
@@ -166,7 +167,11 @@ export const problems = {
     new ApiError("invalid_refresh_token", undefined, {
       headers: { "WWW-Authenticate": bearerChallenge({ error: "invalid_token" }) },
     }),
-  invalidResetToken: () => new ApiError("invalid_or_expired_token"),
+  invalidResetToken: () =>
+    new ApiError(
+      "invalid_or_expired_token",
+      "The reset token is invalid, expired or already used.",
+    ),
   invalidCurrentPassword: () =>
     new ApiError(
       "invalid_current_password",

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rowOf } from "../db/rows";
 import { emailVerificationTokens, type UserRow, users } from "../db/schema";
@@ -84,4 +84,13 @@ export async function verifyEmailWithToken(
   const raw = result.rows[0];
   if (!raw) throw problems.invalidVerificationToken();
   return rowOf(users, raw);
+}
+
+/** The cron's share: expired verification tokens can never be used again. */
+export async function deleteExpiredVerifications(db: Db): Promise<number> {
+  const removed = await db
+    .delete(emailVerificationTokens)
+    .where(lt(emailVerificationTokens.expiresAt, sql`now()`))
+    .returning({ userId: emailVerificationTokens.userId });
+  return removed.length;
 }

@@ -163,7 +163,10 @@ export async function ageSpentTokens(userId: string) {
   );
 }
 
-export async function countRows(table: "refresh_tokens" | "password_reset_tokens", userId: string) {
+export async function countRows(
+  table: "refresh_tokens" | "password_reset_tokens" | "email_verification_tokens",
+  userId: string,
+) {
   const [row] = await db<{ n: number }>(
     `select count(*)::int as n from ${table} where user_id = $1`,
     [userId],
