@@ -24,6 +24,8 @@ export default defineConfig({
                 PASSWORD_RESET_URL: "https://app.example.test/reset-password",
                 EMAIL_VERIFY_URL: "https://app.example.test/verify-email",
                 MAIL_APP_NAME: "Acme Accounts",
+                // A fixed test key: 32 bytes, base64.
+                MFA_ENCRYPTION_KEY: "3q2+7w5xY1Q4Zk9vJmVtQ2FyZ29LZXlGb3JUZXN0czE=",
               },
             },
           })),

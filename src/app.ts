@@ -12,6 +12,7 @@ import { limitBodySize } from "./middleware/request-guards";
 import { authRouter } from "./routes/auth";
 import { eventsRouter } from "./routes/events";
 import { healthRouter } from "./routes/health";
+import { mfaRouter } from "./routes/mfa";
 import { sessionsRouter } from "./routes/sessions";
 import { usersRouter } from "./routes/users";
 
@@ -57,6 +58,7 @@ export function createApp() {
 
   app.route("/", healthRouter);
   app.route("/", authRouter);
+  app.route("/", mfaRouter);
   app.route("/", usersRouter);
   app.route("/", sessionsRouter);
   app.route("/", eventsRouter);
@@ -78,6 +80,7 @@ export function createApp() {
     tags: [
       { name: "Health", description: "Liveness and readiness" },
       { name: "Auth", description: "Registration, login, sessions and passwords" },
+      { name: "Two-factor", description: "TOTP two-factor login and recovery codes" },
       { name: "Users", description: "User management" },
       { name: "Sessions", description: "The logins of a user, visible and endable" },
       { name: "Security events", description: "The append-only security log" },

@@ -8,6 +8,7 @@ export const LIMITER_NAMES = [
   "RESET_PASSWORD_LIMITER",
   "CHANGE_PASSWORD_LIMITER",
   "VERIFY_EMAIL_LIMITER",
+  "MFA_LIMITER",
 ] as const;
 export type LimiterName = (typeof LIMITER_NAMES)[number];
 
@@ -27,6 +28,16 @@ const isLoopbackHost = (hostname: string) =>
 
 const seconds = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** The bytes of standard base64 (padding optional), or undefined when it is not base64. */
+function base64Bytes(value: string): number | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
+  try {
+    return atob(value.padEnd(Math.ceil(value.length / 4) * 4, "=")).length;
+  } catch {
+    return undefined;
+  }
+}
 
 const optionalText = z
   .string()
@@ -62,6 +73,12 @@ const configSchema = z
       .default("false")
       .transform((value) => value === "true"),
     EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    // Encrypts TOTP secrets at rest (AES-256-GCM with its first 32 bytes). Unset, two-factor
+    // setup and the login of MFA users answer 503 mfa_unavailable; everything else works.
+    MFA_ENCRYPTION_KEY: optionalText.refine(
+      (value) => value === undefined || (base64Bytes(value) ?? 0) >= 32,
+      "must be base64 of at least 32 bytes (openssl rand -base64 32)",
+    ),
     MAIL_APP_NAME: z.string().trim().min(1).max(100).default("User Management API"),
     CORS_ORIGINS: z.string().default("*"),
     // It receives the whole DATABASE_URL, password included: only ever this machine.

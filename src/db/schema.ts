@@ -7,6 +7,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -47,6 +48,13 @@ export const users = pgTable(
     active: boolean("active").notNull().default(true),
     // Whether the current address was proven by a verification link; false again after a change.
     emailVerified: boolean("email_verified").notNull().default(false),
+    // Two-factor login (TOTP): on once a first code confirmed the secret. The secret is AES-GCM
+    // encrypted (iv + ciphertext, base64) under MFA_ENCRYPTION_KEY; while MFA is off it is a
+    // pending setup, replaced by the next one. The last time step a code was accepted for: a
+    // code of that step or an older one is refused, so a code works once.
+    mfaEnabled: boolean("mfa_enabled").notNull().default(false),
+    totpSecret: text("totp_secret"),
+    totpLastStep: integer("totp_last_step"),
     // Bumped by everything that must end the user's sessions (global logout, password change or
     // reset, role change, deactivation); access tokens carry it and die when it moves.
     tokenVersion: integer("token_version").notNull().default(0),
@@ -130,6 +138,22 @@ export const emailVerificationTokens = pgTable(
     uniqueIndex("email_verification_tokens_token_hash_key").on(t.tokenHash),
     index("email_verification_tokens_expires_idx").on(t.expiresAt),
   ],
+);
+
+/**
+ * Single-use recovery codes of a user with two-factor login, stored as SHA-256 hashes of their
+ * normalised form; a code is deleted when used, and all of them when MFA is enabled anew or off.
+ */
+export const mfaRecoveryCodes = pgTable(
+  "mfa_recovery_codes",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
 );
 
 /**

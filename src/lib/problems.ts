@@ -14,10 +14,18 @@ export const PROBLEMS = {
     // Shared by reset and verification tokens (the OpenAPI examples of both routes read it).
     detail: "The token is invalid, expired or already used.",
   },
+  invalid_mfa_code: {
+    status: 400,
+    detail: "The two-factor code is incorrect, expired or already used.",
+  },
   unauthorized: { status: 401, detail: "Authentication is required." },
   invalid_token: { status: 401, detail: "The access token is invalid or expired." },
   invalid_credentials: { status: 401, detail: "The email or password is incorrect." },
   invalid_refresh_token: { status: 401, detail: "The refresh token is invalid or expired." },
+  invalid_mfa_token: {
+    status: 401,
+    detail: "The mfa_token is invalid, expired or used up; log in again.",
+  },
   forbidden: { status: 403, detail: "This action needs the ADMIN role." },
   invalid_admin_key: { status: 403, detail: "The admin key is not valid." },
   email_not_verified: {
@@ -31,6 +39,12 @@ export const PROBLEMS = {
     status: 409,
     detail: "The last active admin cannot be demoted, deactivated or deleted.",
   },
+  mfa_already_enabled: { status: 409, detail: "Two-factor login is enabled already." },
+  mfa_not_enabled: { status: 409, detail: "Two-factor login is not enabled." },
+  mfa_setup_required: {
+    status: 409,
+    detail: "Start with POST /auth/mfa/totp/setup: there is no pending secret to confirm.",
+  },
   precondition_failed: { status: 412, detail: "If-Match does not match the current ETag." },
   payload_too_large: { status: 413, detail: "The request body is larger than 64 KiB." },
   unsupported_media_type: { status: 415, detail: "Send the request body as application/json." },
@@ -41,6 +55,10 @@ export const PROBLEMS = {
   internal_error: { status: 500, detail: "An unexpected error occurred." },
   configuration_error: { status: 500, detail: "The server is misconfigured." },
   database_unavailable: { status: 503, detail: "The database is unavailable; try again." },
+  mfa_unavailable: {
+    status: 503,
+    detail: "Two-factor login is not available: the server has no MFA_ENCRYPTION_KEY.",
+  },
 } as const satisfies Record<string, { status: ContentfulStatusCode; detail: string }>;
 
 /** The `title` of a problem: the status's reason phrase. */
@@ -186,6 +204,21 @@ export const problems = {
       "invalid_or_expired_token",
       "The verification token is invalid, expired, already used or for another address.",
     ),
+
+  invalidMfaCode: (field: "code" | "recovery_code") =>
+    new ApiError(
+      "invalid_mfa_code",
+      field === "code" ? undefined : "The recovery code is incorrect or already used.",
+      fieldErrors(field, "is incorrect"),
+    ),
+  invalidMfaToken: () =>
+    new ApiError("invalid_mfa_token", undefined, {
+      headers: { "WWW-Authenticate": bearerChallenge({ error: "invalid_token" }) },
+    }),
+  mfaAlreadyEnabled: () => new ApiError("mfa_already_enabled"),
+  mfaNotEnabled: () => new ApiError("mfa_not_enabled"),
+  mfaSetupRequired: () => new ApiError("mfa_setup_required"),
+  mfaUnavailable: () => new ApiError("mfa_unavailable"),
 
   adminOnly: () => new ApiError("forbidden"),
   forbidden: (detail: string, errors?: FieldError[]) =>

@@ -78,3 +78,62 @@ export async function verifyAccessToken(token: string, secret: string): Promise<
   }
   return claims as AccessClaims;
 }
+
+/** Seconds an mfa_token lives: the time to open the authenticator app and type a code. */
+export const MFA_TOKEN_TTL = 300;
+
+export type MfaClaims = {
+  sub: string;
+  /** The user's token version: a password reset or deactivation meanwhile kills the token. */
+  ver: number;
+  typ: "mfa";
+  iss: string;
+  aud: string;
+  iat: number;
+  exp: number;
+  /** Wrong codes are counted per jti, in the database. */
+  jti: string;
+};
+
+/**
+ * The proof that the password was right, which POST /auth/mfa/verify trades with a second
+ * factor for a session. Its `typ` keeps it from ever passing as an access token, and back.
+ */
+export async function signMfaToken(
+  user: { id: string; tokenVersion: number },
+  config: Pick<Config, "JWT_SECRET">,
+) {
+  const now = Math.floor(Date.now() / 1000);
+  const claims: MfaClaims = {
+    sub: user.id,
+    ver: user.tokenVersion,
+    typ: "mfa",
+    iss: TOKEN_ISSUER,
+    aud: TOKEN_AUDIENCE,
+    iat: now,
+    exp: now + MFA_TOKEN_TTL,
+    jti: uuidv7(),
+  };
+  return { token: await sign(claims, config.JWT_SECRET, "HS256"), expiresIn: MFA_TOKEN_TTL };
+}
+
+/** Verifies an mfa_token like an access token (HS256 only, expiry, issuer, audience, claims). */
+export async function verifyMfaToken(token: string, secret: string): Promise<MfaClaims> {
+  let payload: Record<string, unknown>;
+  try {
+    payload = await verify(token, secret, { alg: "HS256", iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE });
+  } catch {
+    throw problems.invalidMfaToken();
+  }
+  const claims = payload as Partial<MfaClaims>;
+  if (
+    !isUuid(claims.sub) ||
+    !isUuid(claims.jti) ||
+    typeof claims.exp !== "number" ||
+    typeof claims.ver !== "number" ||
+    claims.typ !== "mfa"
+  ) {
+    throw problems.invalidMfaToken();
+  }
+  return claims as MfaClaims;
+}

@@ -44,6 +44,11 @@ export const UserSchema = z
         "Whether the current email was verified (read-only; see POST /auth/verify-email)",
       example: false,
     }),
+    mfa_enabled: z.boolean().openapi({
+      description:
+        "Whether login needs a second factor (read-only; see POST /auth/mfa/totp/enable and /disable)",
+      example: false,
+    }),
     created_at: z.iso.datetime().openapi({ example: "2026-11-27T10:22:13.175Z" }),
     updated_at: z.iso.datetime().openapi({ example: "2026-11-27T10:22:13.175Z" }),
   })
@@ -62,6 +67,7 @@ export function toPublicUser(row: UserRow): PublicUser {
     role: row.role,
     active: row.active,
     email_verified: row.emailVerified,
+    mfa_enabled: row.mfaEnabled,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

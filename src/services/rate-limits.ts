@@ -42,6 +42,10 @@ const GUARDS = {
   currentPassword: { max: 5, windowSeconds: 15 * 60 },
   /** Wrong admin keys at registration per client address. */
   adminKey: { max: 5, windowSeconds: 60 * 60 },
+  /** Wrong two-factor codes per user, whichever mfa_token or endpoint they came through. */
+  mfaCode: { max: 10, windowSeconds: 15 * 60 },
+  /** Wrong codes per mfa_token (its jti): the token dies at the limit, as it does at its expiry. */
+  mfaToken: { max: 5, windowSeconds: 5 * 60 },
 } as const;
 
 export type Guard = keyof typeof GUARDS;
@@ -84,6 +88,15 @@ export function failureUpsert(guard: Guard, subject: string): SQL {
     on conflict (key) do update set
       failures = case when ${current} then ${authThrottles.failures} + 1 else 1 end,
       window_started_at = case when ${current} then ${authThrottles.windowStartedAt} else now() end`;
+}
+
+/** The statement that uses the subject's whole allowance at once (a single-use mfa_token spent). */
+export function exhaustUpsert(guard: Guard, subject: string): SQL {
+  const { max } = GUARDS[guard];
+  return sql`
+    insert into ${authThrottles} (key, failures, window_started_at)
+    values (${guardKey(guard, subject)}, ${max}, now())
+    on conflict (key) do update set failures = ${max}, window_started_at = now()`;
 }
 
 /** Counts one failure of the subject. */

@@ -219,7 +219,11 @@ export async function searchUsers(db: Db, filter: UserListFilter) {
  * password, a new email): the current password, with wrong ones counted per user in the
  * database so a stolen token is no password-guessing oracle.
  */
-async function verifyCurrentPassword(db: Db, user: UserRow, password: string): Promise<void> {
+export async function verifyCurrentPassword(
+  db: Db,
+  user: UserRow,
+  password: string,
+): Promise<void> {
   await assertGuardOpen(db, "currentPassword", user.id);
   if (!(await verifyPassword(password, user.passwordHash))) {
     await recordFailure(db, "currentPassword", user.id);

@@ -12,6 +12,7 @@ export const USER_KEYS = [
   "first_name",
   "id",
   "last_name",
+  "mfa_enabled",
   "role",
   "updated_at",
   "username",

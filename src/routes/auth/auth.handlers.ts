@@ -7,6 +7,7 @@ import type { AppRouteHandler } from "../../lib/openapi";
 import type { AuthEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
 import { reissueVerification, verifyEmailWithToken } from "../../services/email-verification";
+import { startMfaLogin } from "../../services/mfa";
 import { requestPasswordReset, resetPasswordWithToken } from "../../services/password-resets";
 import { enforceRateLimit } from "../../services/rate-limits";
 import {
@@ -61,6 +62,15 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   await enforceRateLimit(c.env, "LOGIN_LIMITER", client(c, email));
   const { user, upgrade } = await checkCredentials(db, config, { email, password }, clientInfo(c));
   if (upgrade) inBackground(c, "password_rehash_failed", upgrade);
+  if (user.mfaEnabled) {
+    // The password was right; the session waits for the second factor (POST /auth/mfa/verify).
+    const mfa = await startMfaLogin(config, user);
+    return c.json(
+      { mfa_required: true as const, mfa_token: mfa.token, expires_in: mfa.expiresIn },
+      200,
+      NO_STORE,
+    );
+  }
   const tokens = await startSession(db, config, user, clientInfo(c), "login.succeeded");
   return c.json({ ...tokenBody(tokens), user: toPublicUser(user) }, 200, NO_STORE);
 };

@@ -1,4 +1,4 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import {
   AUTH_PROBLEMS,
   BODY_PROBLEMS,
@@ -8,6 +8,7 @@ import {
   problemResponses,
   SERVER_PROBLEMS,
 } from "../../lib/openapi";
+import { MfaRequiredSchema } from "../mfa/mfa.schemas";
 import { authed } from "../presets";
 import {
   ChangePasswordSchema,
@@ -66,15 +67,23 @@ export const login = createRoute({
   path: "/auth/login",
   tags: ["Auth"],
   summary: "Log in with email and password",
-  description: `Unknown email, wrong password and inactive account give the same 401 in about the same time. ${rateLimited}`,
+  description: `Unknown email, wrong password and inactive account give the same 401 in about the same time. For an account with two-factor login the right password answers \`mfa_required\` and an \`mfa_token\` (no access or refresh token): POST /auth/mfa/verify completes the login. ${rateLimited}`,
   request: { body: { required: true, content: jsonContent(LoginSchema) } },
   responses: {
     200: {
-      description: "Logged in; a new session",
+      description:
+        "Logged in (a new session), or the password was right and a second factor is due",
       headers: NO_STORE_HEADER,
-      content: jsonContent(LoginResultSchema),
+      content: jsonContent(z.union([LoginResultSchema, MfaRequiredSchema])),
     },
-    ...problemResponses(BODY_PROBLEMS, "invalid_credentials", "rate_limited", SERVER_PROBLEMS),
+    ...problemResponses(
+      BODY_PROBLEMS,
+      "invalid_credentials",
+      "email_not_verified",
+      "rate_limited",
+      "mfa_unavailable",
+      SERVER_PROBLEMS,
+    ),
   },
 });
 

@@ -1,0 +1,84 @@
+import { clientInfo, clientIp } from "../../lib/client";
+import { NO_STORE } from "../../lib/error-handler";
+import type { AppRouteHandler } from "../../lib/openapi";
+import type { AuthEnv } from "../../middleware/auth";
+import { toPublicUser } from "../../schemas/user";
+import {
+  completeMfaLogin,
+  disableTotp as disable,
+  enableTotp as enable,
+  resetMfa,
+  type SecondFactor,
+  setupTotp as setup,
+} from "../../services/mfa";
+import { enforceRateLimit } from "../../services/rate-limits";
+import { startSession } from "../../services/sessions";
+import type * as routes from "./mfa.routes";
+
+/** The factor of a body the schema let through (exactly one of the two). */
+const factorOf = (body: { code?: string; recovery_code?: string }): SecondFactor =>
+  body.code !== undefined ? { code: body.code } : { recoveryCode: body.recovery_code ?? "" };
+
+export const setupTotp: AppRouteHandler<typeof routes.setupTotp, AuthEnv> = async (c) => {
+  const { secret, otpauthUrl } = await setup(c.var.db, c.var.config, c.var.user);
+  return c.json({ secret, otpauth_url: otpauthUrl }, 200, NO_STORE);
+};
+
+export const enableTotp: AppRouteHandler<typeof routes.enableTotp, AuthEnv> = async (c) => {
+  const { code } = c.req.valid("json");
+  const { user, recoveryCodes } = await enable(
+    c.var.db,
+    c.var.config,
+    c.var.user,
+    code,
+    clientInfo(c),
+  );
+  return c.json({ recovery_codes: recoveryCodes, user: toPublicUser(user) }, 200, NO_STORE);
+};
+
+export const disableTotp: AppRouteHandler<typeof routes.disableTotp, AuthEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const user = await disable(
+    c.var.db,
+    c.var.config,
+    c.var.user,
+    { currentPassword: body.current_password, factor: factorOf(body) },
+    clientInfo(c),
+  );
+  return c.json(
+    { message: "Two-factor login disabled" as const, user: toPublicUser(user) },
+    200,
+    NO_STORE,
+  );
+};
+
+export const verifyMfa: AppRouteHandler<typeof routes.verifyMfa> = async (c) => {
+  const body = c.req.valid("json");
+  const { config, db } = c.var;
+  await enforceRateLimit(c.env, "MFA_LIMITER", { ip: clientIp(c) });
+  const { user, recoveryCodesLeft } = await completeMfaLogin(
+    db,
+    config,
+    body.mfa_token,
+    factorOf(body),
+    clientInfo(c),
+  );
+  const tokens = await startSession(db, config, user, clientInfo(c), "login.succeeded");
+  return c.json(
+    {
+      access_token: tokens.accessToken,
+      token_type: "Bearer" as const,
+      expires_in: tokens.expiresIn,
+      refresh_token: tokens.refreshToken,
+      user: toPublicUser(user),
+      ...(recoveryCodesLeft === undefined ? {} : { recovery_codes_left: recoveryCodesLeft }),
+    },
+    200,
+    NO_STORE,
+  );
+};
+
+export const resetUserMfa: AppRouteHandler<typeof routes.resetUserMfa, AuthEnv> = async (c) => {
+  await resetMfa(c.var.db, c.req.valid("param").id, { ...clientInfo(c), actorId: c.var.user.id });
+  return c.body(null, 204);
+};

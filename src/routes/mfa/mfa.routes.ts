@@ -1,0 +1,142 @@
+import { createRoute } from "@hono/zod-openapi";
+import {
+  AUTH_PROBLEMS,
+  BODY_PROBLEMS,
+  jsonContent,
+  NO_STORE_HEADER,
+  problemResponses,
+  SERVER_PROBLEMS,
+} from "../../lib/openapi";
+import { UserIdParamSchema } from "../../schemas/user";
+import { adminOnly, authed } from "../presets";
+import {
+  MfaVerifiedSchema,
+  MfaVerifySchema,
+  TotpDisabledSchema,
+  TotpDisableSchema,
+  TotpEnabledSchema,
+  TotpEnableSchema,
+  TotpSetupSchema,
+} from "./mfa.schemas";
+
+const codes =
+  "A code is accepted once, within one 30-second step of drift either side; wrong codes count per account (10 in 15 minutes, then 429).";
+
+export const setupTotp = createRoute({
+  method: "post",
+  path: "/auth/mfa/totp/setup",
+  tags: ["Two-factor"],
+  summary: "Start TOTP enrolment: a new secret and its otpauth:// URL",
+  description:
+    "Creates a TOTP secret (base32, SHA-1, 6 digits, 30 s), stored encrypted (AES-GCM) and pending until POST /auth/mfa/totp/enable confirms it with a first code. A new setup replaces a pending one. 503 `mfa_unavailable` when the server has no MFA_ENCRYPTION_KEY.",
+  ...authed,
+  responses: {
+    200: {
+      description: "The pending secret",
+      headers: NO_STORE_HEADER,
+      content: jsonContent(TotpSetupSchema),
+    },
+    ...problemResponses(AUTH_PROBLEMS, "mfa_already_enabled", "mfa_unavailable", SERVER_PROBLEMS),
+  },
+});
+
+export const enableTotp = createRoute({
+  method: "post",
+  path: "/auth/mfa/totp/enable",
+  tags: ["Two-factor"],
+  summary: "Turn two-factor login on with a first code",
+  description: `Confirms the pending secret with a code from the authenticator app and answers ten recovery codes, shown only this once (stored hashed, each works once). Recorded as \`mfa.enabled\`. From the next login on, the password alone gives an mfa_token, not a session. ${codes}`,
+  ...authed,
+  request: { body: { required: true, content: jsonContent(TotpEnableSchema) } },
+  responses: {
+    200: {
+      description: "Enabled",
+      headers: NO_STORE_HEADER,
+      content: jsonContent(TotpEnabledSchema),
+    },
+    ...problemResponses(
+      BODY_PROBLEMS,
+      AUTH_PROBLEMS,
+      "invalid_mfa_code",
+      "mfa_already_enabled",
+      "mfa_setup_required",
+      "conflict",
+      "rate_limited",
+      "mfa_unavailable",
+      SERVER_PROBLEMS,
+    ),
+  },
+});
+
+export const disableTotp = createRoute({
+  method: "post",
+  path: "/auth/mfa/totp/disable",
+  tags: ["Two-factor"],
+  summary: "Turn two-factor login off (password and a second factor)",
+  description: `Needs \`current_password\` and either a \`code\` or a \`recovery_code\`. Deletes the secret and the recovery codes; recorded as \`mfa.disabled\`. Sessions go on. ${codes}`,
+  ...authed,
+  request: { body: { required: true, content: jsonContent(TotpDisableSchema) } },
+  responses: {
+    200: {
+      description: "Disabled",
+      headers: NO_STORE_HEADER,
+      content: jsonContent(TotpDisabledSchema),
+    },
+    ...problemResponses(
+      BODY_PROBLEMS,
+      AUTH_PROBLEMS,
+      "invalid_current_password",
+      "invalid_mfa_code",
+      "mfa_not_enabled",
+      "rate_limited",
+      "mfa_unavailable",
+      SERVER_PROBLEMS,
+    ),
+  },
+});
+
+export const verifyMfa = createRoute({
+  method: "post",
+  path: "/auth/mfa/verify",
+  tags: ["Two-factor"],
+  summary: "Second login step: trade the mfa_token and a code for a session",
+  description: `Completes a login that answered \`mfa_required\`: with a \`code\` or a \`recovery_code\` (which is then spent, recorded as \`mfa.recovery_code_used\`, and \`recovery_codes_left\` tells how many remain). The answer is the one of a normal login (a new session, \`login.succeeded\`). An mfa_token lives 5 minutes, dies after 5 wrong codes and completes one login only. ${codes} Rate limited per client IP (MFA_LIMITER).`,
+  request: { body: { required: true, content: jsonContent(MfaVerifySchema) } },
+  responses: {
+    200: {
+      description: "Logged in; a new session",
+      headers: NO_STORE_HEADER,
+      content: jsonContent(MfaVerifiedSchema),
+    },
+    ...problemResponses(
+      BODY_PROBLEMS,
+      "invalid_mfa_code",
+      "invalid_mfa_token",
+      "rate_limited",
+      "mfa_unavailable",
+      SERVER_PROBLEMS,
+    ),
+  },
+});
+
+export const resetUserMfa = createRoute({
+  method: "delete",
+  path: "/users/{id}/mfa",
+  tags: ["Two-factor"],
+  summary: "Reset a user's two-factor login (admin)",
+  description:
+    "For a user who lost both the authenticator and the recovery codes: MFA is off, secret and recovery codes deleted; recorded as `mfa.disabled` with the admin as actor. Sessions go on. 409 `mfa_not_enabled` when it is off already.",
+  ...adminOnly,
+  request: { params: UserIdParamSchema },
+  responses: {
+    204: { description: "Reset" },
+    ...problemResponses(
+      AUTH_PROBLEMS,
+      "forbidden",
+      "not_found",
+      "mfa_not_enabled",
+      "validation_failed",
+      SERVER_PROBLEMS,
+    ),
+  },
+});
