@@ -96,7 +96,7 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
   const info = clientInfo(c);
   inBackground(c, "password_reset_failed", async () => {
     const message = await requestPasswordReset(db, config, email, info);
-    if (message) await sendMail(config, message);
+    if (message) await sendMail(config, message, { requestId: c.get("requestId") });
   });
   return c.json(
     {
