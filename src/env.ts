@@ -48,7 +48,7 @@ const configSchema = z
     RESET_TOKEN_TTL: seconds(900, 60, 86_400),
     REFRESH_REUSE_WINDOW: seconds(10, 0, 300),
     // Seconds one database query may take (Neon's HTTP API) before it is a 503.
-    DATABASE_TIMEOUT: seconds(10, 1, 30),
+    DATABASE_TIMEOUT: seconds(10, 1, 120),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
     MAIL_PROVIDER: z.enum(["resend", "log"]).default("resend"),
     MAIL_FROM: z.string().min(3).default("User API <no-reply@example.com>"),

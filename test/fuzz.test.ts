@@ -388,6 +388,8 @@ function expectInvariants(request: FuzzRequest, res: CallResult) {
 }
 
 beforeAll(async () => {
+  // The file's database is created and migrated on its first query.
+  await db("select 1");
   admin = await signUp({ admin: true });
   user = await signUp();
   victims = [];
@@ -450,25 +452,26 @@ describe("every documented operation under fuzzed requests", () => {
   );
 });
 
-/** Whether a refusal of a document-valid body is one of the known mismatches of issue 10. */
-function knownRefusal(op: Operation, body: Record<string, unknown>, res: CallResult) {
+/**
+ * The known mismatches of issue 10 that explain a refusal of a document-valid body, or undefined
+ * when some refused field is not explained by one.
+ */
+function knownRefusals(op: Operation, body: Record<string, unknown>, res: CallResult) {
   const paths: string[] = (res.json?.errors ?? []).map((e: { path: string }) => e.path);
-  if (paths.length === 0) return undefined;
-  if (
-    op.path.startsWith("/users") &&
-    paths.every((p) => ["(body)", "current_password"].includes(p))
-  ) {
-    return "updateRules" as const;
-  }
-  if (paths.every((p) => p === "email")) return "email" as const;
-  const utf16 = (p: string) => {
-    const value = body[p];
-    return typeof value === "string" && value.length !== [...value].length;
+  const reasonFor = (path: string): KnownMismatch | undefined => {
+    const value = body[path];
+    if (op.path.startsWith("/users") && ["(body)", "current_password"].includes(path)) {
+      return "updateRules";
+    }
+    if (path === "email") return "email";
+    if (typeof value !== "string") return undefined;
+    if (value.length !== [...value].length) return "utf16Length";
+    if (value.trim() === "") return "trimmedNames";
+    return undefined;
   };
-  if (paths.every(utf16)) return "utf16Length" as const;
-  const blank = (p: string) => typeof body[p] === "string" && (body[p] as string).trim() === "";
-  if (paths.every(blank)) return "trimmedNames" as const;
-  return undefined;
+  const reasons = paths.map(reasonFor);
+  if (reasons.length === 0 || reasons.includes(undefined)) return undefined;
+  return reasons as KnownMismatch[];
 }
 
 /** Whether acceptance of a document-invalid body is one of the known mismatches of issue 10. */
@@ -523,12 +526,12 @@ describe("the document and the server agree", () => {
                 (res.status === 400 && code === "malformed_json") ||
                 res.status === 415;
               if (documentValid && schemaRefusal) {
-                const known = knownRefusal(op, value as Record<string, unknown>, res);
+                const known = knownRefusals(op, value as Record<string, unknown>, res);
                 expect(
                   known,
                   `${op.key} refused a valid body ${JSON.stringify(value)}: ${res.text}`,
                 ).toBeDefined();
-                countKnown(known as KnownMismatch);
+                for (const reason of known ?? []) countKnown(reason);
               }
               if (!documentValid && res.status < 400) {
                 const known = knownAcceptance(doc.validate(op.body as Schema, value).errors, value);
