@@ -283,7 +283,7 @@ function requestArb(op: Operation): fc.Arbitrary<FuzzRequest> {
     headers: fc.record(
       {
         "If-Match": hasIfMatch ? fc.constantFrom(...IF_MATCH) : fc.constant(undefined),
-        "X-Request-Id": fc.constantFrom("<script>", "a".repeat(500), "ok-123", "\u00e9"),
+        "X-Request-Id": fc.constantFrom("<script>", "a".repeat(500), "ok-123", "a b"),
       },
       { requiredKeys: [] },
     ) as fc.Arbitrary<Record<string, string>>,
