@@ -17,6 +17,9 @@ export default defineConfig({
                 JWT_SECRET: "test-secret-that-is-long-enough-for-hs256-0123456789",
                 SECRET_ADMIN_KEY: "test-admin-key",
                 BCRYPT_COST: "4",
+                // A test file's first query creates and migrates its database, which can take
+                // far longer than the production deadline of 10 s on a busy machine.
+                DATABASE_TIMEOUT: "120",
                 MAIL_PROVIDER: "resend",
                 RESEND_API_KEY: "re_test_key",
                 MAIL_API_URL: inject("mailSinkUrl"),

@@ -75,7 +75,7 @@ export function createApp() {
       title: "User Management API",
       version: "1.0.0",
       description:
-        "Registration, login with JWTs, password reset by email and admin user management, on Cloudflare Workers. Every error is an RFC 9457 application/problem+json body.",
+        "Registration, login with JWTs, password reset by email and admin user management, on Cloudflare Workers. Every error is an RFC 9457 application/problem+json body. Text must be valid Unicode: a JSON body that is not UTF-8, a lone surrogate in any string and a query escape that is not UTF-8 are 422 validation_failed, never stored altered.",
     },
     tags: [
       { name: "Health", description: "Liveness and readiness" },

@@ -58,10 +58,14 @@ const configSchema = z
     REFRESH_TOKEN_TTL: seconds(2_592_000, 300, 31_536_000),
     RESET_TOKEN_TTL: seconds(900, 60, 86_400),
     REFRESH_REUSE_WINDOW: seconds(10, 0, 300),
+    // Seconds one database query may take (Neon's HTTP API) before it is a 503.
+    DATABASE_TIMEOUT: seconds(10, 1, 120),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
     MAIL_PROVIDER: z.enum(["resend", "log"]).default("resend"),
     MAIL_FROM: z.string().min(3).default("User API <no-reply@example.com>"),
     RESEND_API_KEY: optionalText,
+    // Seconds the mail provider may take; well under the ~30 s Workers give waitUntil work.
+    MAIL_TIMEOUT: seconds(10, 1, 20),
     MAIL_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.resend.com"),
     PASSWORD_RESET_URL: z
       .url({ protocol: /^https?$/ })

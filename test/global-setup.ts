@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startSqlEndpoint } from "../scripts/sql-endpoint/index.ts";
+import { startFaultServer } from "./fault-server.ts";
 import { startMailSink } from "./mail-sink.ts";
 
 declare module "vitest" {
@@ -12,6 +13,12 @@ declare module "vitest" {
     sqlEndpointUrl: string;
     databaseUrl: string;
     mailSinkUrl: string;
+    faultServerUrl: string;
+    /** The SQL endpoint behind a proxy that the fault server can stop and start. */
+    proxiedSqlEndpointUrl: string;
+    databaseKind: "pglite" | "pg";
+    /** `npm run fuzz` sets these; `npm test` runs the bounded default. */
+    fuzz: { requests?: number; seed?: number };
   }
 }
 
@@ -24,13 +31,23 @@ export default async function setup(project: TestProject) {
     databases: (name) => name === "shared" || /^t_[0-9a-f]{20}$/.test(name),
   });
   const sink = await startMailSink();
+  const faults = await startFaultServer({ sqlEndpointUrl: endpoint.url });
   console.log(
     `test database: ${databaseUrl ? "PostgreSQL server (TEST_DATABASE_URL)" : "embedded PGlite"}`,
   );
   project.provide("sqlEndpointUrl", endpoint.url);
   project.provide("databaseUrl", `postgres://test:${endpoint.secret}@pglite/shared`);
   project.provide("mailSinkUrl", sink.url);
+  project.provide("faultServerUrl", faults.url);
+  project.provide("proxiedSqlEndpointUrl", faults.proxiedEndpointUrl);
+  project.provide("databaseKind", databaseUrl ? "pg" : "pglite");
+  const number = (value: string | undefined) => (value ? Number(value) : undefined);
+  project.provide("fuzz", {
+    requests: number(process.env.FUZZ_REQUESTS),
+    seed: number(process.env.FUZZ_SEED),
+  });
   return async () => {
+    await faults.close();
     await sink.close();
     await endpoint.close();
   };

@@ -58,6 +58,9 @@ export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEnd
       sendJson(res, status, { message: messageOf(error) });
     });
   });
+  // workerd keeps its connections to the endpoint open longer than Node's 5 s default: a request
+  // sent on one that Node has just closed fails as "Network connection lost" (a 503 under load).
+  server.keepAliveTimeout = 65_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     rules.checkHost(headerOf(req, "host"));

@@ -1,3 +1,5 @@
+import { DrizzleQueryError } from "drizzle-orm";
+
 /** What Postgres said about a failed query: drizzle keeps the driver's error on `cause`. */
 export type PgError = { code?: string; constraint?: string };
 
@@ -19,11 +21,28 @@ const UNAVAILABLE = /^(08...|40001|40P01|53...|57P0[1-3]|55000)$/;
 
 /**
  * Whether the database is down, unreachable or overloaded: a driver error without a Postgres code
- * (the query never reached it) or one of the codes above.
+ * (the query never reached it), one of the codes above, or a query past its deadline (db/client.ts;
+ * an answer whose body stalls fails outside the driver, as the fetch's TimeoutError).
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const pg = pgErrorOf(error);
-  return pg !== undefined && (!pg.code || UNAVAILABLE.test(pg.code));
+  if (pg !== undefined) return !pg.code || UNAVAILABLE.test(pg.code);
+  // DOMException need not be an Error subclass: follow any object's `cause`.
+  for (let e: unknown = error; typeof e === "object" && e !== null; ) {
+    const { name, cause } = e as { name?: unknown; cause?: unknown };
+    if (name === "TimeoutError") return true;
+    e = cause;
+  }
+  return false;
+}
+
+/**
+ * Whether the error's message may quote a query and its parameters (password hashes, token
+ * hashes, addresses): drizzle's wrapper of any failed query (its `name` is plain "Error"), or the
+ * driver's own error.
+ */
+export function quotesQuery(error: unknown): boolean {
+  return error instanceof DrizzleQueryError || pgErrorOf(error) !== undefined;
 }
 
 /** The constraint a unique violation (23505) broke, if that is what the error is. */

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { isDatabaseUnavailable, pgErrorOf } from "../db/errors";
+import { isDatabaseUnavailable, pgErrorOf, quotesQuery } from "../db/errors";
 import { ConfigError } from "../env";
 import { ApiError, problems, STATUS_TITLES } from "./problems";
 
@@ -46,8 +46,6 @@ export function handleError(error: unknown, c: Context): Response {
     // Database errors are logged by name and Postgres code only: their messages quote the query's
     // parameters (password hashes, token hashes, email addresses).
     const pg = pgErrorOf(error);
-    const quotesQuery =
-      pg !== undefined || (error instanceof Error && error.name === "DrizzleQueryError");
     console.error(
       JSON.stringify({
         level: "error",
@@ -56,7 +54,7 @@ export function handleError(error: unknown, c: Context): Response {
         path: c.req.path,
         code: apiError.code,
         error: error instanceof Error ? error.name : typeof error,
-        message: error instanceof Error && !quotesQuery ? error.message : undefined,
+        message: error instanceof Error && !quotesQuery(error) ? error.message : undefined,
         pg_code: pg?.code,
         constraint: pg?.constraint,
       }),

@@ -1,23 +1,42 @@
 import { OpenAPIHono, type RouteConfig, type RouteHandler, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { PROBLEMS, type ProblemCode, problems, STATUS_TITLES } from "./problems";
+import { illFormedPath, illFormedQueryParameter, isUtf8 } from "./unicode";
+
+type Target = "json" | "form" | "query" | "param" | "header" | "cookie";
+
+const locationOf = (target: Target) =>
+  target === "query" || target === "header" ? target : target === "param" ? "path" : undefined;
+
+/**
+ * Text that is not valid Unicode, which the schemas cannot see: a JSON body that is not UTF-8
+ * (its bytes are kept by the body guard, middleware/request-guards.ts), a lone surrogate in any
+ * string of the validated input, a query escape that does not decode to UTF-8.
+ */
+async function refuseInvalidUnicode(target: Target, data: unknown, c: Context): Promise<void> {
+  const location = locationOf(target);
+  if (target === "json") {
+    if (!isUtf8(await c.req.arrayBuffer())) throw problems.invalidUnicode("(body)");
+  }
+  if (target === "query") {
+    const name = illFormedQueryParameter(new URL(c.req.url).search);
+    if (name !== undefined) throw problems.invalidUnicode(`query.${name}`);
+  }
+  const path = illFormedPath(data);
+  if (path) throw problems.invalidUnicode([location, ...path].filter(Boolean).join("."));
+}
 
 /**
  * Every router comes from here so that request validation fails the same way everywhere: a 422
- * problem with one `errors[]` entry per field.
+ * problem with one `errors[]` entry per field, for what the schemas refuse and for invalid
+ * Unicode in any part of the request they validate.
  */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        const location =
-          result.target === "query" || result.target === "header"
-            ? result.target
-            : result.target === "param"
-              ? "path"
-              : undefined;
-        throw problems.validation(result.error, location);
-      }
+    defaultHook: async (result, c) => {
+      if (!result.success) throw problems.validation(result.error, locationOf(result.target));
+      await refuseInvalidUnicode(result.target, result.data, c);
     },
   });
 }

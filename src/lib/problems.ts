@@ -147,6 +147,13 @@ export const problems = {
     });
     return new ApiError("validation_failed", undefined, { errors });
   },
+  /** Text that is not valid Unicode: refused rather than stored as U+FFFD. */
+  invalidUnicode: (path: string) =>
+    new ApiError(
+      "validation_failed",
+      undefined,
+      fieldErrors(path, "must be valid Unicode text (UTF-8, no lone surrogates)"),
+    ),
   /** Fields that are well-formed yet not acceptable together (a rule beyond the schema). */
   invalidFields: (errors: FieldError[]) => new ApiError("validation_failed", undefined, { errors }),
   passwordTooLong: (field: string, maxBytes: number) =>

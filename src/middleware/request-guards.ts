@@ -1,13 +1,50 @@
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { problems } from "../lib/problems";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** Refuses a body over 64 KiB with a 413 problem before anything reads it. */
-export const limitBodySize: MiddlewareHandler = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw problems.payloadTooLarge();
-  },
-});
+/**
+ * How much of an oversized body is still read, and thrown away, before the 413. A Worker that
+ * answers while the client is still sending makes `wrangler dev`'s proxy in front of workerd fail
+ * that request (a text/plain 500 "Network connection lost", or a reset) and sometimes the next on
+ * the same kept-alive connection. Reading the rest first avoids that; past this much, the time
+ * is not worth it and the connection may drop instead (README, "Security and reliability").
+ */
+const MAX_DRAINED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Reads the request body, up to 64 KiB, before anything else does: the bytes stay in hono's body
+ * cache for the validators, which also check that they are UTF-8 (lib/openapi.ts). A larger body
+ * is read to its end (up to MAX_DRAINED_BYTES) and refused with a 413 problem.
+ */
+export const limitBodySize: MiddlewareHandler = async (c, next) => {
+  const body = c.req.raw.body;
+  if (!body) return next();
+  const declared = Number(c.req.header("Content-Length"));
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let tooLarge = declared > MAX_BODY_BYTES;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) tooLarge = true;
+    if (!tooLarge) chunks.push(value);
+    if (size > MAX_DRAINED_BYTES) {
+      await reader.cancel();
+      break;
+    }
+  }
+  if (tooLarge) throw problems.payloadTooLarge();
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  c.req.raw = new Request(c.req.raw, { body: bytes });
+  // Kept in hono's body cache: the validators parse these bytes, and check they are UTF-8.
+  await c.req.arrayBuffer();
+  await next();
+};

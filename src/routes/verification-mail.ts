@@ -12,6 +12,6 @@ export function mailVerificationLink<E extends AppEnv>(c: Context<E>, userId: st
   const { db, config } = c.var;
   inBackground(c, "verification_mail_failed", async () => {
     const message = await issueVerification(db, config, userId);
-    if (message) await sendMail(config, message);
+    if (message) await sendMail(config, message, { requestId: c.get("requestId") });
   });
 }

@@ -51,11 +51,14 @@ export async function call(path: string, options: CallOptions = {}) {
     body,
   });
   const ctx = createExecutionContext();
+  const started = performance.now();
   const response = await worker.fetch(
     request,
     options.env ? { ...testEnv, ...options.env } : testEnv,
     ctx,
   );
+  // How long the client waited for its answer, before any background work.
+  const answeredMs = performance.now() - started;
   await waitOnExecutionContext(ctx);
   const text = await response.text();
   // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies of every shape.
@@ -65,7 +68,7 @@ export async function call(path: string, options: CallOptions = {}) {
   } catch {
     json = undefined;
   }
-  return { status: response.status, headers: response.headers, text, json };
+  return { status: response.status, headers: response.headers, text, json, answeredMs };
 }
 
 export type CallResult = Awaited<ReturnType<typeof call>>;

@@ -1,4 +1,5 @@
 import type { Config } from "../../env";
+import { sha256Hex } from "../crypto";
 
 export type MailMessage = { to: string; subject: string; text: string; html: string };
 
@@ -7,17 +8,25 @@ export { emailChangedMessage, emailVerificationMessage, passwordResetMessage } f
 
 /**
  * Sends through the configured provider. Never throws and never logs the message body of a real
- * provider: a failure is logged without the token and the client's answer does not change.
+ * provider: a failure (an error status, no answer within MAIL_TIMEOUT, no connection) is logged
+ * with the request id and a reference to the recipient (the first 12 hex digits of the SHA-256 of
+ * the lowercased address, to match against a known address; never the address or the token),
+ * and the client's answer does not change.
  */
 export async function sendMail(
-  config: Pick<Config, "MAIL_PROVIDER" | "MAIL_API_URL" | "MAIL_FROM" | "RESEND_API_KEY">,
+  config: Pick<
+    Config,
+    "MAIL_PROVIDER" | "MAIL_API_URL" | "MAIL_FROM" | "RESEND_API_KEY" | "MAIL_TIMEOUT"
+  >,
   message: MailMessage,
+  context: { requestId?: string } = {},
 ): Promise<void> {
   if (config.MAIL_PROVIDER === "log") {
     // The local provider's whole purpose is to show the message (and its link) to the developer.
     console.log(`[mail:log] to=${message.to} subject="${message.subject}"\n${message.text}`);
     return;
   }
+  let failure: { status: number } | { error: string };
   try {
     const response = await fetch(`${config.MAIL_API_URL.replace(/\/$/, "")}/emails`, {
       method: "POST",
@@ -32,19 +41,25 @@ export async function sendMail(
         text: message.text,
         html: message.html,
       }),
+      // Work after the response is cut about 30 s in: fail, and say so, well before that.
+      signal: AbortSignal.timeout(config.MAIL_TIMEOUT * 1000),
     });
-    if (!response.ok) {
-      console.error(
-        JSON.stringify({ level: "error", event: "mail_failed", status: response.status }),
-      );
-    }
+    await response.body?.cancel();
+    if (response.ok) return;
+    failure = { status: response.status };
   } catch (error) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        event: "mail_failed",
-        error: error instanceof Error ? error.name : "unknown",
-      }),
-    );
+    // A timeout is a DOMException, which need not be an Error here.
+    const name = (error as { name?: unknown } | null)?.name;
+    failure = { error: typeof name === "string" ? name : "unknown" };
   }
+  console.error(
+    JSON.stringify({
+      level: "error",
+      event: "mail_failed",
+      request_id: context.requestId,
+      recipient: (await sha256Hex(message.to.toLowerCase())).slice(0, 12),
+      subject: message.subject,
+      ...failure,
+    }),
+  );
 }

@@ -106,7 +106,7 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
   const info = clientInfo(c);
   inBackground(c, "password_reset_failed", async () => {
     const message = await requestPasswordReset(db, config, email, info);
-    if (message) await sendMail(config, message);
+    if (message) await sendMail(config, message, { requestId: c.get("requestId") });
   });
   return c.json(
     {
@@ -174,6 +174,8 @@ export const resendVerification: AppRouteHandler<
   const { config, db, user } = c.var;
   await enforceRateLimit(c.env, "VERIFY_EMAIL_LIMITER", client(c, user.id));
   const message = await reissueVerification(db, config, user);
-  inBackground(c, "verification_mail_failed", () => sendMail(config, message));
+  inBackground(c, "verification_mail_failed", () =>
+    sendMail(config, message, { requestId: c.get("requestId") }),
+  );
   return c.json({ message: "A verification email has been sent to your address." as const }, 202);
 };

@@ -176,6 +176,7 @@ export const changePassword = createRoute({
       "conflict",
       "password_too_long",
       "weak_password",
+      "rate_limited",
       SERVER_PROBLEMS,
     ),
   },

@@ -68,7 +68,9 @@ async function update(
       email: previousEmail,
       firstName: user.firstName,
     });
-    inBackground(c, "email_changed_notice_failed", () => sendMail(c.var.config, notice));
+    inBackground(c, "email_changed_notice_failed", () =>
+      sendMail(c.var.config, notice, { requestId: c.get("requestId") }),
+    );
     // The new address is unverified until the link sent to it (and only to it) is used.
     mailVerificationLink(c, user.id);
   }

@@ -18,13 +18,20 @@ const updatedResponse = {
   headers: etag,
   content: jsonContent(UserUpdatedSchema),
 };
+/**
+ * If-Match may list several entity tags (RFC 9110), each of them a bind parameter of the update:
+ * at most 20, in at most 1024 characters, or the header is a 422 like any other invalid field.
+ */
 const ifMatch = z.object({
   "if-match": z
     .string()
+    .max(1024, "must be at most 1024 characters")
+    .regex(/^[^,]*(,[^,]*){0,19}$/, "must list at most 20 entity tags")
     .optional()
     .openapi({
       param: { name: "if-match", in: "header" },
-      description: "The ETag from a GET; a stale one is 412",
+      description:
+        "The ETag from a GET; a stale one is 412. Up to 20 comma-separated tags (any may match) or `*`; more is 422.",
       example: '"3"',
     }),
 });
@@ -75,6 +82,7 @@ export const updateMe = createRoute({
       "forbidden",
       "conflict",
       "precondition_failed",
+      "rate_limited",
       SERVER_PROBLEMS,
     ),
   },
@@ -124,6 +132,7 @@ const updateRoute = <M extends "put" | "patch">(method: M) =>
         "conflict",
         "last_admin",
         "precondition_failed",
+        "rate_limited",
         SERVER_PROBLEMS,
       ),
     },
