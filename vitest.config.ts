@@ -31,9 +31,19 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/node/**", "test/browser/**"],
           globalSetup: ["./test/global-setup.ts"],
           // The first test of a file also creates and migrates its database.
           testTimeout: 40_000,
+        },
+      },
+      {
+        // What needs Node rather than workerd: the standard OpenAPI validator and linter.
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
         },
       },
       {
