@@ -2,8 +2,7 @@
 // local development (PASSWORD_RESET_URL and EMAIL_VERIFY_URL point at them unless a front end of
 // its own takes their place). None has an inline script: each loads its script from the static
 // assets in public/, so each CSP allows scripts from this origin only.
-import { swaggerUI } from "@hono/swagger-ui";
-import type { AppEnv } from "../env";
+import { SwaggerUI } from "@hono/swagger-ui";
 import { NO_STORE } from "../lib/error-handler";
 import { createRouter } from "../lib/openapi";
 
@@ -18,24 +17,36 @@ const docsCsp = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+const OPENAPI_URL = "/openapi.json";
+
+/** Swagger UI's icon, which every page shows (else browsers ask for a /favicon.ico). */
+const ICON = "/apidocs/assets/swagger-ui-dist/favicon-32x32.png";
+
 const pageCsp = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
+  "img-src 'self'",
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join("; ");
 
-const OPENAPI_URL = "/openapi.json";
-
-const docs = swaggerUI<AppEnv>({
+// Swagger UI is booted by public/apidocs/assets/swagger-ui-boot.js (which also repairs a pasted
+// "Bearer eyJ..." in Authorize), not by the inline script this package writes by default.
+const docsPage = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>User Management API</title>
+<link rel="icon" href="${ICON}">
+</head>
+<body>
+${SwaggerUI({
   url: OPENAPI_URL,
   baseUrl: "/apidocs/assets",
-  title: "User Management API",
-  // Swagger UI is booted by public/apidocs/assets/swagger-ui-boot.js (which also repairs a pasted
-  // "Bearer eyJ..." in Authorize), not by the inline script this package writes by default.
   manuallySwaggerUIHtml: (asset) =>
     [
       `<div id="swagger-ui" data-url="${OPENAPI_URL}"></div>`,
@@ -43,7 +54,10 @@ const docs = swaggerUI<AppEnv>({
       ...asset.js.map((src) => `<script src="${src}"></script>`),
       '<script src="/apidocs/assets/swagger-ui-boot.js"></script>',
     ].join("\n"),
-});
+})}
+</body>
+</html>
+`;
 
 type Page = { title: string; intro: string; form: string };
 
@@ -55,6 +69,7 @@ const page = ({ title, intro, form }: Page) => `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${title} · User Management API</title>
+<link rel="icon" href="${ICON}">
 <link rel="stylesheet" href="/pages/pages.css">
 <script src="/pages/form.js" defer></script>
 </head>
@@ -89,11 +104,11 @@ const verifyEmailPage = page({
 </form>`,
 });
 
-function htmlPage(html: string) {
+function htmlPage(html: string, csp: string) {
   return new Response(html, {
     headers: {
       "Content-Type": "text/html; charset=utf-8",
-      "Content-Security-Policy": pageCsp,
+      "Content-Security-Policy": csp,
       ...NO_STORE,
     },
   });
@@ -101,10 +116,7 @@ function htmlPage(html: string) {
 
 export const pagesRouter = createRouter();
 for (const path of ["/apidocs", "/apidocs/"]) {
-  pagesRouter.get(path, (c, next) => {
-    c.header("Content-Security-Policy", docsCsp);
-    return docs(c, next);
-  });
+  pagesRouter.get(path, () => htmlPage(docsPage, docsCsp));
 }
-pagesRouter.get("/reset-password", () => htmlPage(resetPasswordPage));
-pagesRouter.get("/verify-email", () => htmlPage(verifyEmailPage));
+pagesRouter.get("/reset-password", () => htmlPage(resetPasswordPage, pageCsp));
+pagesRouter.get("/verify-email", () => htmlPage(verifyEmailPage, pageCsp));
