@@ -1,5 +1,6 @@
-// `npm run build` and `npm run deploy`: wrangler with its arguments, on the same Node that
-// `npm run dev` uses (Node 24 from the npm registry when this machine's Node is too old).
+// `npm run wrangler -- ARGS` (and `npm run build`, `npm run deploy`): wrangler with its arguments,
+// on the same Node that `npm run dev` uses (Node 24 from the npm registry when this machine's Node
+// is too old).
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { nodeForWrangler, wranglerEnv } from "./node-runtime.ts";
