@@ -13,7 +13,13 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { databaseTargetOf, ensureDevVars, readDevVars, redactUrl } from "./dev-vars.ts";
+import {
+  databaseTargetOf,
+  emailLinkVars,
+  ensureDevVars,
+  readDevVars,
+  redactUrl,
+} from "./dev-vars.ts";
 import { nodeForWrangler, wranglerEnv } from "./node-runtime.ts";
 import { type SqlEndpoint, startSqlEndpoint } from "./sql-endpoint/index.ts";
 
@@ -21,11 +27,6 @@ const root = resolve(import.meta.dirname, "..");
 const devVarsFile = resolve(root, ".dev.vars");
 const pgliteDataDir = resolve(root, process.env.PGLITE_DIR || ".data/pglite");
 const wranglerBin = resolve(root, "node_modules/wrangler/bin/wrangler.js");
-
-/** The links of emails, which follow the port unless .dev.vars points them elsewhere. */
-const LOCAL_PAGES = { PASSWORD_RESET_URL: "/reset-password", EMAIL_VERIFY_URL: "/verify-email" };
-/** The value .dev.vars.example once shipped, which only meant "this dev server". */
-const SHIPPED_DEFAULT = "http://localhost:8787";
 
 let endpoint: SqlEndpoint | undefined;
 let wrangler: ChildProcess | undefined;
@@ -90,11 +91,8 @@ async function main(): Promise<void> {
     "--var",
     `DEV_RUN_ID:${runId}`,
   ];
-  for (const [name, path] of Object.entries(LOCAL_PAGES)) {
-    const set = vars[name];
-    if (set === undefined || set === "" || set === `${SHIPPED_DEFAULT}${path}`) {
-      args.push("--var", `${name}:${base}${path}`);
-    }
+  for (const [name, url] of Object.entries(emailLinkVars(vars, base))) {
+    args.push("--var", `${name}:${url}`);
   }
   if (endpoint && workerDatabaseUrl) {
     // --var bindings override .dev.vars, whose DATABASE_URL has no password.
