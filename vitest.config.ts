@@ -51,7 +51,8 @@ export default defineConfig({
           name: "scripts",
           include: ["scripts/**/*.test.ts"],
           environment: "node",
-          testTimeout: 30_000,
+          // Opening a PGlite database and migrating it takes over 30 s on a loaded 2-core machine.
+          testTimeout: 60_000,
         },
       },
     ],
