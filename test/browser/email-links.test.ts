@@ -25,17 +25,21 @@ async function post(path: string, body: unknown) {
   });
 }
 
-/** The reset link the dev server's mail log shows for this address. */
-async function resetLinkFor(email: string): Promise<string> {
+/** The link to `page` that the dev server's mail log shows for this address (its latest). */
+async function linkFor(email: string, page: "reset-password" | "verify-email"): Promise<string> {
+  const escaped = email.replace(/[.+]/g, "\\$&");
   const pattern = new RegExp(
-    `to=${email.replace(/[.+]/g, "\\$&")} subject="Reset your password"[\\s\\S]*?(http\\S+reset-password\\?token=\\S+)`,
+    // Within that one message: no other message's link may be taken for it.
+    `\\[mail:log\\] to=${escaped} [^\\n]*\\n(?:(?!\\[mail:log\\])[\\s\\S])*?(http\\S+/${page}\\?token=[\\w-]+)`,
+    "g",
   );
   for (let attempt = 0; attempt < 50; attempt++) {
-    const match = pattern.exec(await readFile(devLogFile, "utf8"));
-    if (match?.[1]) return match[1];
+    const links = [...(await readFile(devLogFile, "utf8")).matchAll(pattern)];
+    const last = links.at(-1)?.[1];
+    if (last) return last;
     await sleep(200);
   }
-  throw new Error(`no reset link for ${email} in the dev server's output`);
+  throw new Error(`no ${page} link for ${email} in the dev server's output`);
 }
 
 describe("the reset link of the dev server's mail log", () => {
@@ -51,7 +55,7 @@ describe("the reset link of the dev server's mail log", () => {
     expect((await post("/auth/register", user)).status).toBe(201);
     expect((await post("/auth/forgot-password", { email: user.email })).status).toBe(202);
 
-    const link = await resetLinkFor(user.email);
+    const link = await linkFor(user.email, "reset-password");
     expect(new URL(link).origin).toBe(baseUrl);
     const { page } = browser;
     await page.goto(link);
@@ -73,23 +77,51 @@ describe("the reset link of the dev server's mail log", () => {
   });
 });
 
-describe("the /verify-email page", () => {
-  it("posts the token of its link to /auth/verify-email and shows the answer", async () => {
+describe("the verification link of the dev server's mail log", () => {
+  it("opens this server's /verify-email page, which verifies the address", async () => {
+    const tag = randomBytes(4).toString("hex");
+    const user = {
+      username: `verify_${tag}`,
+      email: `verify-${tag}@example.com`,
+      first_name: "Verify",
+      last_name: "Me",
+      password: "Quiet-Harbour-Maple-17",
+    };
+    expect((await post("/auth/register", user)).status).toBe(201);
+    const link = await linkFor(user.email, "verify-email");
+    expect(new URL(link).origin).toBe(baseUrl);
+
+    const { page } = browser;
+    await page.goto(link);
+    expect(page.url()).toBe(`${baseUrl}/verify-email`);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === "/auth/verify-email"),
+      page.locator('button[type="submit"]').click(),
+    ]);
+    expect(JSON.parse(response.request().postData() ?? "{}")).toEqual({
+      token: new URL(link).searchParams.get("token"),
+    });
+    await page.locator("#result.ok").waitFor();
+    expect(await page.locator("#result").textContent()).toBe("Email verified successfully");
+    await browser.screenshot("09-verify-email");
+
+    const login = await post("/auth/login", { email: user.email, password: user.password });
+    const answer = (await login.json()) as { user: { email_verified: boolean } };
+    expect(answer.user.email_verified).toBe(true);
+    expect(browser.complaints).toEqual([]);
+  });
+
+  it("shows the API's answer to a token that is not valid", async () => {
     const { page } = browser;
     await page.goto(`${baseUrl}/verify-email?token=not-a-real-token`);
     const [response] = await Promise.all([
       page.waitForResponse((r) => new URL(r.url()).pathname === "/auth/verify-email"),
       page.locator('button[type="submit"]').click(),
     ]);
-    expect(JSON.parse(response.request().postData() ?? "{}")).toEqual({
-      token: "not-a-real-token",
-    });
+    expect(response.status()).toBe(400);
     await page.locator("#result.error").waitFor();
-    // The problem's detail is what the page shows (400 for an unknown token once the endpoint
-    // exists; before that, the 404 of an unknown route).
     expect(await page.locator("#result").textContent()).toBe((await response.json()).detail);
-    await browser.screenshot("08-verify-email");
-    // A refused request is logged by the browser itself; nothing else may be.
+    // The refused request is all the browser may complain about.
     const others = browser.complaints.filter((c) => !c.includes(`${baseUrl}/auth/verify-email`));
     expect(others).toEqual([]);
   });

@@ -190,7 +190,9 @@ export const changePassword = createRoute({
 export const verifyEmail = createRoute({
   method: "post",
   path: "/auth/verify-email",
+  operationId: "verifyEmail",
   tags: ["Auth"],
+  ...open,
   summary: "Verify an email address with the emailed token",
   description:
     "Spends the token of a verification email (`EMAIL_VERIFY_URL?token=...`, sent on registration, on every email change and on request) and marks the address verified. A token is single use, lives VERIFY_TOKEN_TTL seconds, is replaced by a newer one and works only while the user still has the address it was sent to. Rate limited per client IP.",
@@ -208,6 +210,7 @@ export const verifyEmail = createRoute({
 export const resendVerification = createRoute({
   method: "post",
   path: "/auth/resend-verification",
+  operationId: "resendVerification",
   tags: ["Auth"],
   summary: "Email a new verification link",
   description:
