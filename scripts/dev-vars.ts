@@ -78,3 +78,21 @@ export function databaseTargetOf(databaseUrl: string): DatabaseTarget {
   }
   return { kind: "remote" };
 }
+
+/** The pages the emails link to, served by the Worker itself. */
+const LOCAL_PAGES = { PASSWORD_RESET_URL: "/reset-password", EMAIL_VERIFY_URL: "/verify-email" };
+/** What .dev.vars.example once shipped, which only ever meant "this dev server". */
+const SHIPPED_DEFAULT = "http://localhost:8787";
+
+/**
+ * The email link settings for a dev server at `base`: each points at the Worker's own page on the
+ * real port, unless .dev.vars sets it to something of its own.
+ */
+export function emailLinkVars(vars: Record<string, string>, base: string): Record<string, string> {
+  const links: Record<string, string> = {};
+  for (const [name, path] of Object.entries(LOCAL_PAGES)) {
+    const set = vars[name];
+    if (!set || set === `${SHIPPED_DEFAULT}${path}`) links[name] = `${base}${path}`;
+  }
+  return links;
+}

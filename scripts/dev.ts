@@ -1,19 +1,31 @@
 // `npm run dev`: the Worker under `wrangler dev`, with its database. DATABASE_URL in .dev.vars
-// picks the database by its host: `pglite` (embedded, kept in .data/pglite), `localhost` /
-// `127.0.0.1` / `::1` (a local PostgreSQL server), anything else (Neon, used directly). For the
-// first two the local SQL endpoint stands in for Neon's HTTP endpoint: the Worker gets its URL as
-// NEON_FETCH_ENDPOINT, and DATABASE_URL with the endpoint's secret of this run as its password.
-// Extra arguments are passed on to `wrangler dev`.
+// picks the database by its host: `pglite` (embedded, kept in .data/pglite, or in PGLITE_DIR),
+// `localhost` / `127.0.0.1` / `::1` (a local PostgreSQL server), anything else (Neon, used
+// directly). For the first two the local SQL endpoint stands in for Neon's HTTP endpoint: the
+// Worker gets its URL as NEON_FETCH_ENDPOINT, and DATABASE_URL with the endpoint's secret of this
+// run as its password. Extra arguments are passed on to `wrangler dev`.
+//
+// It tells the truth: a busy port or a PGlite folder held by another dev server stops it before
+// anything starts; the banner appears only once this run's own Worker answers (it carries this
+// run's id); and when wrangler or this process dies, the rest is stopped too.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
 import { relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { databaseTargetOf, ensureDevVars, readDevVars, redactUrl } from "./dev-vars.ts";
-import { nodeForWrangler } from "./node-runtime.ts";
+import {
+  databaseTargetOf,
+  emailLinkVars,
+  ensureDevVars,
+  readDevVars,
+  redactUrl,
+} from "./dev-vars.ts";
+import { nodeForWrangler, wranglerEnv } from "./node-runtime.ts";
 import { type SqlEndpoint, startSqlEndpoint } from "./sql-endpoint/index.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const devVarsFile = resolve(root, ".dev.vars");
-const pgliteDataDir = resolve(root, ".data/pglite");
+const pgliteDataDir = resolve(root, process.env.PGLITE_DIR || ".data/pglite");
 const wranglerBin = resolve(root, "node_modules/wrangler/bin/wrangler.js");
 
 let endpoint: SqlEndpoint | undefined;
@@ -24,6 +36,9 @@ let stopping = false;
 const useProcessGroup = process.platform !== "win32";
 
 async function main(): Promise<void> {
+  const port = devPort();
+  await assertPortFree(port);
+
   if (await ensureDevVars(devVarsFile, resolve(root, ".dev.vars.example"))) {
     console.log("Created .dev.vars from .dev.vars.example, with a fresh random JWT_SECRET.");
   }
@@ -56,41 +71,54 @@ async function main(): Promise<void> {
     console.log(`Migrations applied to database "${target.name}".`);
     database =
       target.kind === "pglite"
-        ? `embedded PGlite, ${relative(root, resolve(pgliteDataDir, target.name))}`
+        ? `embedded PGlite, ${shortPath(resolve(pgliteDataDir, target.name))}`
         : `PostgreSQL ${redactUrl(databaseUrl)}`;
     database += ` (through the local SQL endpoint ${endpoint.url})`;
   }
 
-  const port = process.env.PORT ?? "8787";
+  const base = `http://127.0.0.1:${port}`;
+  const runId = randomUUID();
   const args = [
     wranglerBin,
     "dev",
     "--ip",
     "127.0.0.1",
     "--port",
-    port,
+    String(port),
     // The hotkey session would read the terminal; this script owns Ctrl-C and passes it on.
     "--show-interactive-dev-session=false",
+    // GET /health answers with this in X-Dev-Run: the banner waits for this run's own Worker.
+    "--var",
+    `DEV_RUN_ID:${runId}`,
   ];
+  for (const [name, url] of Object.entries(emailLinkVars(vars, base))) {
+    args.push("--var", `${name}:${url}`);
+  }
   if (endpoint && workerDatabaseUrl) {
     // --var bindings override .dev.vars, whose DATABASE_URL has no password.
     args.push("--var", `NEON_FETCH_ENDPOINT:${endpoint.url}`);
     args.push("--var", `DATABASE_URL:${workerDatabaseUrl}`);
   }
   args.push(...process.argv.slice(2));
-  const child = spawn(nodeForWrangler(), args, {
-    cwd: root,
-    stdio: ["ignore", "inherit", "inherit"],
-    // Its own process group: wrangler runs a second node process and workerd below it, and
-    // signalling the group reaches them all, even after the top one died.
-    detached: useProcessGroup,
-  });
+  const node = nodeForWrangler();
+  const child = useProcessGroup
+    ? // Through the guard: its own process group (wrangler runs a second node process and workerd
+      // below it, and signalling the group reaches them all), which ends itself with this process.
+      spawn(node, [resolve(import.meta.dirname, "dev-guard.mjs"), node, ...args], {
+        cwd: root,
+        env: wranglerEnv(),
+        stdio: ["pipe", "inherit", "inherit"],
+        detached: true,
+      })
+    : spawn(node, args, { cwd: root, env: wranglerEnv(), stdio: ["ignore", "inherit", "inherit"] });
   wrangler = child;
   wranglerExit = new Promise((resolveExit) => {
     child.once("exit", (code, signal) => {
       resolveExit();
       if (stopping) return;
-      console.error(`wrangler dev stopped on its own (${signal ?? `exit code ${code}`}).`);
+      console.error(
+        `wrangler dev stopped on its own (${signal ?? `exit code ${code}`}): stopping the dev server.`,
+      );
       signalWrangler("SIGTERM");
       void stop(code ? code : 1);
     });
@@ -99,9 +127,9 @@ async function main(): Promise<void> {
     console.error(`could not start wrangler: ${error.message}`);
     void stop(1);
   });
+  console.log(`wrangler dev starting (process group ${child.pid}, run ${runId})`);
 
-  const base = `http://127.0.0.1:${port}`;
-  if (await waitForHealth(base, () => child.exitCode === null && child.signalCode === null)) {
+  if (await waitForOwnWorker(base, runId, () => child.exitCode === null && !child.signalCode)) {
     const line = "─".repeat(72);
     console.log(
       [
@@ -118,6 +146,38 @@ async function main(): Promise<void> {
       ].join("\n"),
     );
   }
+}
+
+/** A path inside the project relative to it, any other in full. */
+function shortPath(path: string): string {
+  const inside = relative(root, path);
+  return inside.startsWith("..") ? path : inside;
+}
+
+function devPort(): number {
+  const value = process.env.PORT || "8787";
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new Error(`PORT must be a port number, not ${JSON.stringify(value)}`);
+  }
+  return port;
+}
+
+/** Fails at once when something already listens on the port, rather than after a banner. */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolvePromise, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(
+              `Port ${port} is already in use (another dev server?). Stop that, or pick another port: PORT=8788 npm run dev`,
+            )
+          : error,
+      );
+    });
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolvePromise()));
+  });
 }
 
 function sqlEndpointPort(): number {
@@ -155,7 +215,8 @@ async function applyMigrations(endpointUrl: string, databaseUrl: string): Promis
   await response.body?.cancel();
 }
 
-async function waitForHealth(base: string, alive: () => boolean): Promise<boolean> {
+/** Waits until GET /health answers from this run's Worker (its X-Dev-Run is this run's id). */
+async function waitForOwnWorker(base: string, runId: string, alive: () => boolean) {
   const started = Date.now();
   let warned = false;
   let last = "no answer yet";
@@ -164,14 +225,17 @@ async function waitForHealth(base: string, alive: () => boolean): Promise<boolea
     try {
       const response = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2_000) });
       await response.body?.cancel();
-      if (response.ok) return true;
-      last = `HTTP ${response.status}`;
+      const answeredBy = response.headers.get("x-dev-run");
+      if (response.ok && answeredBy === runId) return true;
+      last = response.ok
+        ? `a Worker of another run answers (${answeredBy})`
+        : `HTTP ${response.status}`;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }
     if (!warned && Date.now() - started > 60_000) {
       warned = true;
-      console.warn(`Still waiting for ${base}/health to answer 2xx (last: ${last}).`);
+      console.warn(`Still waiting for this run's Worker at ${base}/health (last: ${last}).`);
     }
     // Back off: a failing /health logs an error in wrangler's output each time.
     await sleep(delay);
@@ -210,6 +274,16 @@ async function stop(exitCode: number, signal?: NodeJS.Signals): Promise<void> {
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => void stop(0, signal));
+}
+// The SQL endpoint lives in this process: if it (or anything here) fails, say so and stop wrangler
+// too, rather than leave a Worker whose database is gone.
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(event, (error: unknown) => {
+    console.error(
+      `The dev server failed (${error instanceof Error ? error.message : String(error)}): stopping wrangler and the SQL endpoint.`,
+    );
+    void stop(1);
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 // wrangler needs Node >= 22.12, while many machines still ship Node 20. Rather than fail, `npm run
-// dev` runs wrangler on a Node 24 that it installs once from the npm registry's `node` package
-// (the same way .ci/run does), kept in a cache folder outside the project.
+// dev`, `npm run build` and `npm run deploy` run wrangler on a Node 24 that they install once from
+// the npm registry's `node` package (the same way .ci/run does), kept in a cache folder outside
+// the project.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
@@ -24,4 +25,18 @@ export function nodeForWrangler(): string {
     );
   }
   return binary;
+}
+
+/**
+ * The environment for wrangler on a developer's machine: no usage metrics, no error reports and no
+ * download of Cloudflare's request metadata, so an offline machine gets no ENOTFOUND stack
+ * traces. A value the developer set wins.
+ */
+export function wranglerEnv(): NodeJS.ProcessEnv {
+  return {
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_SEND_ERROR_REPORTS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    ...process.env,
+  };
 }

@@ -1,25 +1,25 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv, Config } from "./env";
+import type { RouterRoute } from "hono/types";
+import type { Config } from "./env";
 import { handleError } from "./lib/error-handler";
 import { createRouter } from "./lib/openapi";
 import { problems } from "./lib/problems";
 import { provideContext } from "./middleware/context";
 import { limitBodySize } from "./middleware/request-guards";
+import { pagesRouter } from "./pages";
 import { authRouter } from "./routes/auth";
 import { eventsRouter } from "./routes/events";
 import { healthRouter } from "./routes/health";
 import { mfaRouter } from "./routes/mfa";
+import { rootRouter } from "./routes/root";
 import { sessionsRouter } from "./routes/sessions";
 import { usersRouter } from "./routes/users";
 
+// The HTML pages (src/pages) send CSPs of their own.
 const apiCsp = "default-src 'none'; frame-ancestors 'none'";
-// Swagger UI is one inline boot script plus its own files, all served by this Worker.
-const docsCsp =
-  "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 
 // The CORS middleware depends only on the configuration, which is parsed once per env object:
 // build it once for each, not on every request.
@@ -41,6 +41,36 @@ function corsFor(config: Config): MiddlewareHandler {
   return middleware;
 }
 
+/**
+ * The methods each path of the app takes, from its routes (middleware is registered for "ALL"),
+ * so a known path asked with another method is a 405 with `Allow` rather than a 404.
+ */
+function methodsByPath(routes: RouterRoute[]): (path: string) => string[] {
+  const patterns = new Map<string, Set<string>>();
+  for (const { method, path } of routes) {
+    if (method === "ALL") continue;
+    const methods = patterns.get(path) ?? new Set<string>();
+    methods.add(method.toUpperCase());
+    patterns.set(path, methods);
+  }
+  const matchers = [...patterns].map(([path, methods]) => {
+    const segments = path.split("/").map((segment) =>
+      // Hono's `:param` is one path segment; every other segment is literal.
+      segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    );
+    return { regex: new RegExp(`^${segments.join("/")}$`), methods };
+  });
+  return (path) => {
+    const allowed = new Set<string>();
+    for (const { regex, methods } of matchers) {
+      if (regex.test(path)) for (const method of methods) allowed.add(method);
+    }
+    // Hono answers HEAD wherever GET is served.
+    if (allowed.has("GET")) allowed.add("HEAD");
+    return [...allowed];
+  };
+}
+
 export function createApp() {
   const app = createRouter();
 
@@ -56,18 +86,23 @@ export function createApp() {
   app.use((c, next) => corsFor(c.var.config)(c, next));
   app.use(limitBodySize);
 
-  app.route("/", healthRouter);
-  app.route("/", authRouter);
-  app.route("/", mfaRouter);
-  app.route("/", usersRouter);
-  app.route("/", sessionsRouter);
-  app.route("/", eventsRouter);
+  // One chain, so the app's type carries every route for `hc<AppType>` (hono/client).
+  const api = app
+    .route("/", rootRouter)
+    .route("/", healthRouter)
+    .route("/", authRouter)
+    .route("/", mfaRouter)
+    .route("/", usersRouter)
+    .route("/", sessionsRouter)
+    .route("/", eventsRouter);
+  app.route("/", pagesRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "An access token from POST /auth/login. The bare token is accepted too.",
+    description:
+      "The `access_token` of POST /auth/login. In Swagger UI paste the token alone; a pasted `Bearer ` prefix is removed. Clients of the original API may send the bare token without `Bearer`.",
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -78,7 +113,7 @@ export function createApp() {
         "Registration, login with JWTs, password reset by email and admin user management, on Cloudflare Workers. Every error is an RFC 9457 application/problem+json body. Text must be valid Unicode: a JSON body that is not UTF-8, a lone surrogate in any string and a query escape that is not UTF-8 are 422 validation_failed, never stored altered.",
     },
     tags: [
-      { name: "Health", description: "Liveness and readiness" },
+      { name: "Health", description: "Liveness, readiness, and where to start" },
       { name: "Auth", description: "Registration, login, sessions and passwords" },
       { name: "Two-factor", description: "TOTP two-factor login and recovery codes" },
       { name: "Users", description: "User management" },
@@ -87,23 +122,17 @@ export function createApp() {
     ],
   });
 
-  const docs = swaggerUI<AppEnv>({
-    url: "/openapi.json",
-    baseUrl: "/apidocs/assets",
-    title: "User Management API",
-    persistAuthorization: true,
-  });
-  for (const path of ["/apidocs", "/apidocs/"]) {
-    app.get(path, (c, next) => {
-      c.header("Content-Security-Policy", docsCsp);
-      return docs(c, next);
-    });
-  }
-
+  let allowedMethods: ((path: string) => string[]) | undefined;
   app.notFound((c) => {
+    allowedMethods ??= methodsByPath(app.routes);
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0) throw problems.methodNotAllowed(c.req.method, c.req.path, allowed);
     throw problems.routeNotFound(c.req.method, c.req.path);
   });
   app.onError(handleError);
 
-  return app;
+  return api;
 }
+
+/** The app's routes as types: `hc<AppType>(baseUrl)` from hono/client is a typed client. */
+export type AppType = ReturnType<typeof createApp>;

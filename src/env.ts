@@ -85,6 +85,9 @@ const configSchema = z
     ),
     MAIL_APP_NAME: z.string().trim().min(1).max(100).default("User Management API"),
     CORS_ORIGINS: z.string().default("*"),
+    // Set by `npm run dev` for each run; GET /health echoes it (X-Dev-Run) so the dev server
+    // knows the Worker that answers is its own, not one left over from another run.
+    DEV_RUN_ID: optionalText,
     // It receives the whole DATABASE_URL, password included: only ever this machine.
     NEON_FETCH_ENDPOINT: z
       .url({ protocol: /^https?$/ })

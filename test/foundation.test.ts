@@ -166,7 +166,9 @@ describe("docs", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     expect(res.text).toContain("/openapi.json");
-    const scripts = [...res.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "");
+    const scripts = [...res.text.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map(
+      (m) => m[1] ?? "",
+    );
     expect(scripts.length).toBeGreaterThanOrEqual(2);
     for (const asset of scripts) {
       expect(asset.startsWith("/apidocs/assets/")).toBe(true);

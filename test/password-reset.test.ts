@@ -227,12 +227,14 @@ describe("POST /auth/reset-password", () => {
     expect(res.status, res.text).toBe(200);
   });
 
-  it("refuses an email that is not the token's user, and accepts it in any case", async () => {
+  it("refuses an email that is not the token's user with 400 email_mismatch saying so, and accepts it in any case", async () => {
     const user = await registerUser({ email: `${uniqueName("Owner")}@Example.test` });
     const other = await registerUser();
     const { token } = await mailedToken(user.email);
     const wrong = await reset(token, NEW_PASSWORD, { email: other.email });
-    expectInvalidToken(wrong);
+    const problem = expectProblem(wrong, 400, "email_mismatch");
+    expect(problem.detail).toContain("email does not match");
+    expect(problem.errors?.map((e) => e.path)).toEqual(["email"]);
     await login(other.email, PASSWORD);
     await login(user.email, PASSWORD);
     await expectResetWorks(token, user.email, { email: user.email.toLowerCase() });

@@ -3,12 +3,14 @@
 // request through, until close() lets the requests in flight finish and closes every database.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { basename } from "node:path";
 import { redactUrl } from "../dev-vars.ts";
 import { type AllowedDatabases, accessRules, newSecret } from "./access.ts";
 import { pgOpener } from "./backends/pg.ts";
 import { pgliteOpener } from "./backends/pglite.ts";
 import { type Backend, type Database, isDatabaseError, type Log } from "./database.ts";
 import { HttpError, headerOf, messageOf, parseJson, readBody, sendJson } from "./http.ts";
+import { lockDataDir } from "./lock.ts";
 import { databaseRegistry } from "./registry.ts";
 import { batchOptionsOf, connectionTargetOf, parseRequest } from "./request.ts";
 import { databaseErrorBody, toWire } from "./response.ts";
@@ -42,6 +44,10 @@ export type SqlEndpoint = {
 
 export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEndpoint> {
   const log: Log = opts.log ?? (() => {});
+  const dataDir = opts.backend.kind === "pglite" ? opts.backend.dataDir : undefined;
+  const unlock = dataDir
+    ? await lockDataDir(dataDir, `the local SQL endpoint of ${basename(process.argv[1] ?? "node")}`)
+    : undefined;
   const secret = newSecret();
   const rules = accessRules(secret, opts.databases);
   const open =
@@ -98,14 +104,19 @@ export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEnd
     }
   }
 
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once("error", reject);
-    // Loopback only: nothing off this machine may reach an endpoint that runs any SQL it is sent.
-    server.listen(opts.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolvePromise();
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once("error", reject);
+      // Loopback only: nothing off this machine may reach an endpoint that runs any SQL it is sent.
+      server.listen(opts.port ?? 0, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolvePromise();
+      });
     });
-  });
+  } catch (error) {
+    await unlock?.();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/sql`;
   const backendText =
@@ -133,6 +144,7 @@ export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEnd
           server.closeIdleConnections();
         });
         await databases.closeAll();
+        await unlock?.();
         log("sql-endpoint: closed");
       })();
       return closed;

@@ -438,7 +438,7 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
       { n: 1 },
     ]);
     await expect(other`select count(*)::int4 as n from users`).resolves.toEqual([{ n: 0 }]);
-  }, 30_000);
+  }, 60_000);
 
   it("migrates a new database once when its first requests arrive together", async () => {
     const fresh = neon(connectionString(endpoint.secret, database()));
@@ -450,7 +450,7 @@ describe.each(backends)("local SQL endpoint on %s", (_label, backend) => {
       ),
     );
     expect(rows).toEqual(Array.from({ length: 10 }, () => [{ n: expected }]));
-  }, 30_000);
+  }, 60_000);
 
   it("retries a database whose preparation failed on the next request", async () => {
     const folder = await mkdtemp(join(tmpdir(), "sql-endpoint-migrations-"));

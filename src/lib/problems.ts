@@ -18,6 +18,10 @@ export const PROBLEMS = {
     status: 400,
     detail: "The two-factor code is incorrect, expired or already used.",
   },
+  email_mismatch: {
+    status: 400,
+    detail: "The email does not match the account this reset token was sent to.",
+  },
   unauthorized: { status: 401, detail: "Authentication is required." },
   invalid_token: { status: 401, detail: "The access token is invalid or expired." },
   invalid_credentials: { status: 401, detail: "The email or password is incorrect." },
@@ -33,6 +37,7 @@ export const PROBLEMS = {
     detail: "Verify your email address before logging in: follow the link we sent you.",
   },
   not_found: { status: 404, detail: "No user has that id." },
+  method_not_allowed: { status: 405, detail: "This path does not take that method." },
   conflict: { status: 409, detail: "That email is already taken." },
   already_verified: { status: 409, detail: "The email address is verified already." },
   last_admin: {
@@ -133,6 +138,13 @@ export const problems = {
   routeNotFound: (method: string, path: string) =>
     new ApiError("not_found", `No route matches ${method} ${path}.`),
   notFound: (what: "user" | "session") => new ApiError("not_found", `No ${what} has that id.`),
+  /** A path that exists, asked with a method it does not take: RFC 9110 wants `Allow`. */
+  methodNotAllowed: (method: string, path: string, allowed: string[]) =>
+    new ApiError(
+      "method_not_allowed",
+      `${path} does not take ${method}; it takes ${allowed.join(", ")}.`,
+      { headers: { Allow: allowed.join(", ") } },
+    ),
 
   validation(error: ZodError, location?: "query" | "path" | "header"): ApiError {
     const errors = error.issues.flatMap((issue): FieldError[] => {
@@ -196,6 +208,12 @@ export const problems = {
     new ApiError(
       "invalid_or_expired_token",
       "The reset token is invalid, expired or already used.",
+    ),
+  resetEmailMismatch: () =>
+    new ApiError(
+      "email_mismatch",
+      undefined,
+      fieldErrors("email", "is not the address this reset token was sent to"),
     ),
   invalidCurrentPassword: () =>
     new ApiError(

@@ -26,9 +26,12 @@ export const requireAuth = createMiddleware<AuthEnv>(async (c, next) => {
   const header = c.req.header("Authorization");
   const token = tokenFrom(header);
   if (!token) {
-    throw header
-      ? problems.invalidToken("The Authorization header is not a bearer token.")
-      : problems.unauthenticated();
+    if (!header) throw problems.unauthenticated();
+    throw problems.invalidToken(
+      /^Bearer\s+Bearer\s/i.test(header)
+        ? "The Authorization header says Bearer twice: send `Bearer <token>` (in Swagger UI's Authorize, paste the token without Bearer)."
+        : "The Authorization header is not a bearer token.",
+    );
   }
   const claims = await verifyAccessToken(token, c.var.config.JWT_SECRET);
   c.set("user", await authenticate(c.var.db, claims));

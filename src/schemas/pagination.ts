@@ -2,22 +2,32 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 
+/**
+ * A query integer in decimal digits only (no `1e2`, `0x10` or spaces, which Number() would take),
+ * from `min` to `max`; every way to miss says the allowed range.
+ */
+const queryInteger = (name: string, min: number, max: number, fallback: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return z
+    .string()
+    .regex(/^[0-9]{1,10}$/, message)
+    .transform(Number)
+    .pipe(z.number().min(min, message).max(max, message))
+    .default(fallback)
+    .openapi({
+      param: { name, in: "query" },
+      type: "integer",
+      minimum: min,
+      maximum: max,
+      default: fallback,
+      example: fallback,
+    });
+};
+
 /** `page` and `per_page`, to spread into a list's query schema. */
 export const pageQuery = {
-  page: z.coerce
-    .number("must be an integer")
-    .int("must be an integer")
-    .min(1)
-    .max(1_000_000)
-    .default(1)
-    .openapi({ param: { name: "page", in: "query" }, example: 1 }),
-  per_page: z.coerce
-    .number("must be an integer")
-    .int("must be an integer")
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ param: { name: "per_page", in: "query" }, example: 20 }),
+  page: queryInteger("page", 1, 1_000_000, 1),
+  per_page: queryInteger("per_page", 1, 100, 20),
 };
 
 /** The response headers of a page: the total and the RFC 8288 links. */

@@ -1,28 +1,58 @@
 // The user as the API shows it, and the field rules every resource that takes user fields shares
 // (registration, updates): one definition each, so auth and users cannot disagree.
+//
+// Every pattern the OpenAPI document publishes is a plain ECMA-262 pattern without flags that
+// accepts exactly what the server accepts (test/node/openapi-patterns.test.ts holds each one
+// against its zod schema), so Swagger UI and code generators refuse nothing the server takes.
 import { z } from "@hono/zod-openapi";
 import { roleEnum, type UserRow } from "../db/schema";
 
-export const noControlCharacters = /^[^\p{Cc}]*$/u;
+/** Unicode's control characters (category Cc: C0, DEL and C1), as a range for a character class. */
+const CONTROL = "\\u0000-\\u001F\\u007F-\\u009F";
+const noControlCharacters = new RegExp(`^[^${CONTROL}]*$`);
+
+/**
+ * Text that is trimmed, then must hold 1 to `max` characters (code points, as JSON Schema counts
+ * them) and no control character. The document describes the raw input, whitespace around it
+ * included, so its pattern allows that whitespace (`\s` is exactly what `trim()` removes) instead
+ * of publishing minLength and maxLength the untrimmed input need not meet.
+ */
+export function trimmedText(max: number) {
+  const edge = `[^\\s${CONTROL}]`;
+  return z
+    .string()
+    .trim()
+    .refine((value) => value.length > 0, "must not be empty")
+    .refine((value) => [...value].length <= max, `must be at most ${max} characters`)
+    .regex(noControlCharacters, "must not contain control characters")
+    .openapi({ pattern: `^\\s*${edge}(?:[^${CONTROL}]{0,${max - 2}}${edge})?\\s*$` });
+}
 
 export const usernameSchema = z
   .string()
   .regex(/^[A-Za-z0-9._-]{3,32}$/, "must be 3-32 letters, digits, '.', '_' or '-'")
   .openapi({ example: "alice" });
 
-export const emailSchema = z
-  .email("must be a valid email address")
-  .max(254)
-  .openapi({ example: "alice@example.com" });
+/**
+ * An address of RFC 5321's common form: a dot-atom local part of at most 64 characters (RFC 5322
+ * `atext`), an `@`, and a domain of at least two LDH labels (so `a@b.c` is fine, `root@localhost`
+ * is not). Quoted local parts, address literals and non-ASCII addresses are refused.
+ */
+const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
+const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+const emailPattern = `^(?=[^@]{1,64}@)${ATEXT}+(?:\\.${ATEXT}+)*@(?:${LABEL}\\.)+${LABEL}$`;
 
-export const nameSchema = z
+export const emailSchema = z
   .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(100, "must be at most 100 characters")
-  .regex(noControlCharacters, "must not contain control characters");
+  .max(254, "must be at most 254 characters")
+  .regex(new RegExp(emailPattern), "must be a valid email address")
+  .openapi({ format: "email", example: "alice@example.com" });
+
+export const nameSchema = trimmedText(100);
 
 export const passwordSchema = z.string().min(8, "must be at least 8 characters").max(1024).openapi({
+  // What is published is what passes: anything over 72 characters is over 72 bytes too.
+  maxLength: 72,
   description:
     "At least 8 characters and at most 72 bytes of UTF-8 (longer is 422 password_too_long); common passwords and ones containing the username are refused (422 weak_password).",
   example: "correct horse battery staple",
@@ -84,13 +114,18 @@ export const userSortSchema = z.enum([
 ]);
 export type UserSort = z.output<typeof userSortSchema>;
 
-/** A UUID `{id}` path parameter, accepted in any letter case (as UUIDs are case-insensitive). */
+/**
+ * A UUID `{id}` path parameter. Ids are opaque: any well-formed UUID is a possible id (one that
+ * names nothing is a 404), in any letter case, as UUIDs are case-insensitive. The pattern says the
+ * same to tools, which read `format: uuid` in different ways.
+ */
 export const idParam = z.object({
   id: z
-    .uuid("must be a UUID")
+    .guid("must be a UUID")
     .toLowerCase()
     .openapi({
       param: { name: "id", in: "path" },
+      pattern: "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
       example: "0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70",
     }),
 });

@@ -55,15 +55,21 @@ export async function requestPasswordReset(
 const tokenStillValid = sql`t.expires_at > now() and u.active
   and t.token_version = u.token_version and lower(t.email) = lower(u.email)`;
 
-/** The live token's user, to check the new password against before paying for a hash. */
+/**
+ * The live token's user, to check the new password against before paying for a hash. An email
+ * that is not the user's is refused as such (the token stays unspent): the holder of a valid token
+ * learns nothing from it but that they typed another address.
+ */
 async function findResetTokenUser(db: Db, token: string, email?: string) {
   const result = await db.execute<{ id: string; username: string; email: string }>(sql`
     select u.id, u.username, u.email from ${passwordResetTokens} t
     join ${users} u on u.id = t.user_id
-    where t.token_hash = ${await sha256Hex(token)} and ${tokenStillValid}
-      ${email === undefined ? sql`` : sql`and lower(u.email) = lower(${email})`}`);
+    where t.token_hash = ${await sha256Hex(token)} and ${tokenStillValid}`);
   const row = result.rows[0];
   if (!row) throw problems.invalidResetToken();
+  if (email !== undefined && email.toLowerCase() !== row.email.toLowerCase()) {
+    throw problems.resetEmailMismatch();
+  }
   return row;
 }
 

@@ -34,32 +34,48 @@ export type CallOptions = {
   env?: Record<string, unknown>;
 };
 
+/**
+ * Hands one request to the Worker, from a client IP of its own unless it names one (so the rate
+ * limits, real bindings shared by the whole run, only bite where a test means them to), and waits
+ * for its background work. A `fetch` for clients such as hono/client's `hc`.
+ */
+export async function fetchWorker(
+  input: RequestInfo | URL,
+  init?: RequestInit,
+  env: Record<string, unknown> = testEnv,
+): Promise<Response> {
+  return (await runWorker(new Request(input, init), env)).response;
+}
+
+/** fetchWorker, also telling how long the client waited for its answer (before background work). */
+async function runWorker(request: Request, env: Record<string, unknown>) {
+  if (!request.headers.has("CF-Connecting-IP")) {
+    request.headers.set("CF-Connecting-IP", randomIp());
+  }
+  const ctx = createExecutionContext();
+  const started = performance.now();
+  const response = await worker.fetch(request, env, ctx);
+  const answeredMs = performance.now() - started;
+  await waitOnExecutionContext(ctx);
+  return { response, answeredMs };
+}
+
 export async function call(path: string, options: CallOptions = {}) {
   const headers = new Headers(options.headers);
-  // Every request comes from its own client IP unless a test says otherwise, so the rate limits
-  // (real bindings, shared by the whole run) only bite where a test means them to.
-  if (!headers.has("CF-Connecting-IP")) headers.set("CF-Connecting-IP", randomIp());
   if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
   let body: BodyInit | undefined = options.rawBody;
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   }
-  const request = new Request(`${options.origin ?? "http://localhost"}${path}`, {
-    method: options.method ?? (body === undefined ? "GET" : "POST"),
-    headers,
-    body,
-  });
-  const ctx = createExecutionContext();
-  const started = performance.now();
-  const response = await worker.fetch(
-    request,
+  const { response, answeredMs } = await runWorker(
+    new Request(`${options.origin ?? "http://localhost"}${path}`, {
+      method: options.method ?? (body === undefined ? "GET" : "POST"),
+      headers,
+      body,
+    }),
     options.env ? { ...testEnv, ...options.env } : testEnv,
-    ctx,
   );
-  // How long the client waited for its answer, before any background work.
-  const answeredMs = performance.now() - started;
-  await waitOnExecutionContext(ctx);
   const text = await response.text();
   // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies of every shape.
   let json: any;

@@ -9,7 +9,7 @@ import {
   SERVER_PROBLEMS,
 } from "../../lib/openapi";
 import { MfaRequiredSchema } from "../mfa/mfa.schemas";
-import { authed } from "../presets";
+import { authed, open } from "../presets";
 import {
   ChangePasswordSchema,
   EmailVerifiedSchema,
@@ -35,7 +35,9 @@ const rateLimited =
 export const register = createRoute({
   method: "post",
   path: "/auth/register",
+  operationId: "register",
   tags: ["Auth"],
+  ...open,
   summary: "Register a user",
   description: `Creates a USER, or an ADMIN when \`secret_admin_key\` equals the configured key. ${rateLimited}`,
   request: { body: { required: true, content: jsonContent(RegisterSchema) } },
@@ -65,7 +67,9 @@ export const register = createRoute({
 export const login = createRoute({
   method: "post",
   path: "/auth/login",
+  operationId: "login",
   tags: ["Auth"],
+  ...open,
   summary: "Log in with email and password",
   description: `Unknown email, wrong password and inactive account give the same 401 in about the same time. For an account with two-factor login the right password answers \`mfa_required\` and an \`mfa_token\` (no access or refresh token): POST /auth/mfa/verify completes the login. ${rateLimited}`,
   request: { body: { required: true, content: jsonContent(LoginSchema) } },
@@ -90,7 +94,9 @@ export const login = createRoute({
 export const refresh = createRoute({
   method: "post",
   path: "/auth/refresh",
+  operationId: "refresh",
   tags: ["Auth"],
+  ...open,
   summary: "Trade a refresh token for new tokens",
   description:
     "Spends the refresh token and returns a new access and refresh token in the same session. Presenting a spent token again (more than 10 seconds after it was spent) ends the whole session on every device that holds it.",
@@ -108,8 +114,11 @@ export const refresh = createRoute({
 export const logout = createRoute({
   method: "post",
   path: "/auth/logout",
+  operationId: "logout",
   tags: ["Auth"],
   summary: "End this session, or every session",
+  description:
+    "`scope=local` (the default) ends the session of the access token used, and also the session of `refresh_token` when that token is yours; `scope=global` ends every session and access token of the user. The body is optional.",
   ...authed,
   request: {
     query: LogoutQuerySchema,
@@ -124,7 +133,9 @@ export const logout = createRoute({
 export const forgotPassword = createRoute({
   method: "post",
   path: "/auth/forgot-password",
+  operationId: "forgotPassword",
   tags: ["Auth"],
+  ...open,
   summary: "Email a password reset link",
   description: `Always 202 with the same body, whether or not the account exists. For an active account a single-use reset token (valid RESET_TOKEN_TTL seconds, replacing any older one) is emailed as \`PASSWORD_RESET_URL?token=...\`. ${rateLimited}`,
   request: { body: { required: true, content: jsonContent(ForgotPasswordSchema) } },
@@ -137,7 +148,9 @@ export const forgotPassword = createRoute({
 export const resetPassword = createRoute({
   method: "post",
   path: "/auth/reset-password",
+  operationId: "resetPassword",
   tags: ["Auth"],
+  ...open,
   summary: "Set a new password with a reset token",
   description: `Spends the token, sets the password and ends every session of the user. ${rateLimited}`,
   request: { body: { required: true, content: jsonContent(ResetPasswordSchema) } },
@@ -146,6 +159,7 @@ export const resetPassword = createRoute({
     ...problemResponses(
       BODY_PROBLEMS,
       "invalid_or_expired_token",
+      "email_mismatch",
       "password_too_long",
       "weak_password",
       "rate_limited",
@@ -157,6 +171,7 @@ export const resetPassword = createRoute({
 export const changePassword = createRoute({
   method: "post",
   path: "/auth/change-password",
+  operationId: "changePassword",
   tags: ["Auth"],
   summary: "Change the password (needs the current one)",
   description:
@@ -185,7 +200,9 @@ export const changePassword = createRoute({
 export const verifyEmail = createRoute({
   method: "post",
   path: "/auth/verify-email",
+  operationId: "verifyEmail",
   tags: ["Auth"],
+  ...open,
   summary: "Verify an email address with the emailed token",
   description:
     "Spends the token of a verification email (`EMAIL_VERIFY_URL?token=...`, sent on registration, on every email change and on request) and marks the address verified. A token is single use, lives VERIFY_TOKEN_TTL seconds, is replaced by a newer one and works only while the user still has the address it was sent to. Rate limited per client IP.",
@@ -203,6 +220,7 @@ export const verifyEmail = createRoute({
 export const resendVerification = createRoute({
   method: "post",
   path: "/auth/resend-verification",
+  operationId: "resendVerification",
   tags: ["Auth"],
   summary: "Email a new verification link",
   description:

@@ -9,6 +9,13 @@ import {
 
 const opaqueToken = z.string().min(1).max(512);
 
+/** What a refresh token looks like (256 random bits, base64url), for examples only. */
+const REFRESH_TOKEN_EXAMPLE = "q7Xv2mN0cR8tLw4kZpH1sYbE6uJ3aGfD9oVxC5nTiQe";
+const refreshToken = opaqueToken.openapi({
+  description: "The `refresh_token` of the last login or refresh",
+  example: REFRESH_TOKEN_EXAMPLE,
+});
+
 export const RegisterSchema = z
   .strictObject({
     username: usernameSchema,
@@ -41,29 +48,44 @@ export const LoginSchema = z
     example: { email: "alice@example.com", password: "correct horse battery staple" },
   });
 
-export const TokensSchema = z
-  .object({
-    access_token: z.string().openapi({ description: "HS256 JWT, send as `Authorization: Bearer`" }),
-    token_type: z.literal("Bearer"),
-    expires_in: z
-      .number()
-      .int()
-      .openapi({ description: "Seconds until the access token expires", example: 900 }),
-    refresh_token: z.string().openapi({
-      description: "Opaque, single use: POST /auth/refresh spends it and returns a new one",
-    }),
-  })
-  .openapi("Tokens");
+const tokenFields = {
+  access_token: z.string().openapi({
+    description:
+      "HS256 JWT, send as `Authorization: Bearer` (in Swagger UI: paste it into Authorize)",
+    example:
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTkzYTRiMi03YzFlLTdkM2EtOWYxMC0yYjNjNGQ1ZTZmNzAifQ.c2lnbmF0dXJlLWV4YW1wbGUtb25seS0wMTIzNDU2Nzg5",
+  }),
+  token_type: z.literal("Bearer"),
+  expires_in: z
+    .number()
+    .int()
+    .openapi({ description: "Seconds until the access token expires", example: 900 }),
+  refresh_token: z.string().openapi({
+    description: "Opaque, single use: POST /auth/refresh spends it and returns a new one",
+    example: REFRESH_TOKEN_EXAMPLE,
+  }),
+};
 
-export const LoginResultSchema = TokensSchema.extend({ user: UserSchema }).openapi("LoginResult");
+// The answers that carry tokens list the fields themselves rather than extending Tokens: an
+// `allOf` shows in Swagger UI as "(Tokens & object)" instead of the answer's own name and fields.
+export const TokensSchema = z.object(tokenFields).openapi("Tokens");
+
+export const LoginResultSchema = z
+  .object({ ...tokenFields, user: UserSchema })
+  .openapi("LoginResult");
 
 export const RefreshSchema = z
-  .strictObject({ refresh_token: opaqueToken })
+  .strictObject({ refresh_token: refreshToken })
   .openapi("RefreshRequest");
 
 export const LogoutSchema = z
-  .strictObject({ refresh_token: opaqueToken.optional() })
-  .openapi("LogoutRequest");
+  .strictObject({
+    refresh_token: refreshToken.optional().openapi({
+      description:
+        "Also end the session of this refresh token, when it is yours. Without it, `local` ends the session of the access token used.",
+    }),
+  })
+  .openapi("LogoutRequest", { example: { refresh_token: REFRESH_TOKEN_EXAMPLE } });
 
 export const LogoutQuerySchema = z.object({
   scope: z
@@ -90,21 +112,38 @@ export const ForgotPasswordAcceptedSchema = z
 
 export const ResetPasswordSchema = z
   .strictObject({
-    reset_token: opaqueToken,
+    reset_token: opaqueToken.openapi({
+      description: "The `token` query parameter of the link in the reset email",
+    }),
     new_password: passwordSchema,
-    email: emailSchema.optional().openapi({ description: "When given, must be the token's user" }),
+    email: emailSchema.optional().openapi({
+      description:
+        "Optional. When given, it must be the address the reset email went to (any letter case), else 400 email_mismatch.",
+    }),
   })
-  .openapi("ResetPasswordRequest");
+  // No `email` in the example: a prefilled address would make a valid token fail.
+  .openapi("ResetPasswordRequest", {
+    example: {
+      reset_token: "3q2-7wJc0bXkR1sV8pLmT4yN6hA9dF2gZ5uE0oWiC7e",
+      new_password: "Amber-Compass-River-58",
+    },
+  });
 
 export const ChangePasswordSchema = z
   .strictObject({ current_password: z.string().min(1).max(1024), new_password: passwordSchema })
-  .openapi("ChangePasswordRequest");
+  .openapi("ChangePasswordRequest", {
+    example: {
+      current_password: "correct horse battery staple",
+      new_password: "Amber-Compass-River-58",
+    },
+  });
 
-export const PasswordChangedSchema = TokensSchema.extend({
-  message: z.literal("Password changed successfully"),
-}).openapi("PasswordChanged", {
-  description: "Every other session has ended; the tokens here continue the caller's own session.",
-});
+export const PasswordChangedSchema = z
+  .object({ message: z.literal("Password changed successfully"), ...tokenFields })
+  .openapi("PasswordChanged", {
+    description:
+      "Every other session has ended; the tokens here continue the caller's own session.",
+  });
 
 export const VerifyEmailSchema = z
   .strictObject({

@@ -14,6 +14,7 @@ const page = {
 export const listUserEvents = createRoute({
   method: "get",
   path: "/users/{id}/events",
+  operationId: "listUserEvents",
   tags: ["Security events"],
   summary: "A user's security events (self or admin)",
   description:
@@ -29,6 +30,7 @@ export const listUserEvents = createRoute({
 export const listEvents = createRoute({
   method: "get",
   path: "/events",
+  operationId: "listEvents",
   tags: ["Security events"],
   summary: "All security events (admin)",
   description:

@@ -3,8 +3,10 @@ import { problems } from "../../lib/problems";
 import { pingDatabase } from "../../services/health";
 import type * as routes from "./health.routes";
 
-export const live: AppRouteHandler<typeof routes.live> = (c) =>
-  c.json({ status: "ok" as const }, 200);
+export const live: AppRouteHandler<typeof routes.live> = (c) => {
+  const runId = c.var.config.DEV_RUN_ID;
+  return c.json({ status: "ok" as const }, 200, runId ? { "X-Dev-Run": runId } : undefined);
+};
 
 export const ready: AppRouteHandler<typeof routes.ready> = async (c) => {
   if (!(await pingDatabase(c.var.db))) throw problems.databaseUnavailable();

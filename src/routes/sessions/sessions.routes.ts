@@ -13,6 +13,7 @@ import { SessionIdParamSchema, SessionSchema } from "./sessions.schemas";
 export const listMySessions = createRoute({
   method: "get",
   path: "/auth/sessions",
+  operationId: "listMySessions",
   tags: ["Sessions"],
   summary: "The caller's live sessions",
   description:
@@ -31,6 +32,7 @@ export const listMySessions = createRoute({
 export const endMySession = createRoute({
   method: "delete",
   path: "/auth/sessions/{id}",
+  operationId: "endMySession",
   tags: ["Sessions"],
   summary: "End one of the caller's sessions",
   description:
@@ -46,8 +48,10 @@ export const endMySession = createRoute({
 export const listUserSessions = createRoute({
   method: "get",
   path: "/users/{id}/sessions",
+  operationId: "listUserSessions",
   tags: ["Sessions"],
   summary: "A user's live sessions (admin)",
+  description: "Newest first, like GET /auth/sessions, for any user.",
   ...adminOnly,
   request: { params: UserIdParamSchema },
   responses: {
@@ -69,6 +73,7 @@ export const listUserSessions = createRoute({
 export const endUserSessions = createRoute({
   method: "delete",
   path: "/users/{id}/sessions",
+  operationId: "endUserSessions",
   tags: ["Sessions"],
   summary: "End all of a user's sessions (admin)",
   description: "Every refresh and access token of the user stops working on its very next use.",

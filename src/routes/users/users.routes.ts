@@ -30,15 +30,16 @@ const ifMatch = z.object({
     .optional()
     .openapi({
       param: { name: "if-match", in: "header" },
+      // No example: Swagger UI would prefill it, and a made-up ETag fails every update with 412.
       description:
-        "The ETag from a GET; a stale one is 412. Up to 20 comma-separated tags (any may match) or `*`; more is 422.",
-      example: '"3"',
+        'Optional. The `ETag` of your last GET, quotes included (like `"3"`), makes the update conditional: if the user changed since, the answer is 412 and nothing changes. Leave it out to update unconditionally. Up to 20 comma-separated tags (any may match) or `*`; more is 422.',
     }),
 });
 
 export const listUsers = createRoute({
   method: "get",
   path: "/users",
+  operationId: "listUsers",
   tags: ["Users"],
   summary: "List users (admin)",
   description:
@@ -58,8 +59,10 @@ export const listUsers = createRoute({
 export const getMe = createRoute({
   method: "get",
   path: "/users/me",
+  operationId: "getMe",
   tags: ["Users"],
   summary: "The caller's own user",
+  description: "The user of the access token, with its `ETag` for a conditional update.",
   ...authed,
   responses: {
     200: { description: "The caller", headers: etag, content: jsonContent(UserSchema) },
@@ -70,8 +73,11 @@ export const getMe = createRoute({
 export const updateMe = createRoute({
   method: "patch",
   path: "/users/me",
+  operationId: "updateMe",
   tags: ["Users"],
   summary: "Update the caller's own user",
+  description:
+    "Any non-empty subset of username, email, first_name and last_name. Changing your own email needs `current_password`; `role` and `active` are for admins (403).",
   ...authed,
   request: { headers: ifMatch, body: { required: true, content: jsonContent(UserUpdateSchema) } },
   responses: {
@@ -91,6 +97,7 @@ export const updateMe = createRoute({
 export const getUser = createRoute({
   method: "get",
   path: "/users/{id}",
+  operationId: "getUser",
   tags: ["Users"],
   summary: "Get a user (self or admin)",
   description: "A non-admin asking for anyone else gets 403, whether or not that user exists.",
@@ -112,8 +119,9 @@ const updateRoute = <M extends "put" | "patch">(method: M) =>
   createRoute({
     method,
     path: "/users/{id}",
+    operationId: method === "put" ? "putUser" : "patchUser",
     tags: ["Users"],
-    summary: `Update a user (self or admin; partial, like PATCH)`,
+    summary: `Update a user (self or admin; partial${method === "put" ? ", like PATCH" : ""})`,
     description:
       "Self or admin may change username, email, first_name and last_name; only an admin may change role and active. Deactivating a user or changing their role ends their sessions. The last active admin cannot be demoted or deactivated (409 last_admin).",
     ...authed,
@@ -144,6 +152,7 @@ export const patchUser = updateRoute("patch");
 export const deleteUser = createRoute({
   method: "delete",
   path: "/users/{id}",
+  operationId: "deleteUser",
   tags: ["Users"],
   summary: "Delete a user (admin)",
   description:

@@ -3,8 +3,8 @@ import { pageQuery } from "../../schemas/pagination";
 import {
   emailSchema,
   nameSchema,
-  noControlCharacters,
   roleSchema,
+  trimmedText,
   UserSchema,
   usernameSchema,
   userSortSchema,
@@ -34,6 +34,10 @@ export const UserUpdateSchema = z
     message: "is only accepted together with email",
   })
   .openapi("UserUpdate", {
+    // The two refinements above, in JSON Schema: some field, and current_password only with email.
+    // (dependentRequired is JSON Schema 2020-12, which OpenAPI 3.1 uses; the typings predate it.)
+    minProperties: 1,
+    ...{ dependentRequired: { current_password: ["email"] } },
     description:
       "Any non-empty subset of the fields. `role` and `active` only for admins (403 otherwise). Changing your own `email` needs `current_password`. `password`, `id`, timestamps and unknown fields are refused with 422.",
     example: { first_name: "Alicia" },
@@ -49,12 +53,7 @@ const booleanQuery = z
 
 export const ListUsersQuerySchema = z.object({
   ...pageQuery,
-  q: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .regex(noControlCharacters, "must not contain control characters")
+  q: trimmedText(100)
     .optional()
     .openapi({
       param: { name: "q", in: "query" },

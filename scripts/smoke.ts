@@ -1,0 +1,200 @@
+// `npm run smoke -- https://your-worker.example`: checks a deployment from the outside, the way
+// its clients will use it. Readiness (the database answers), the OpenAPI document and Swagger UI,
+// then a round trip with a throwaway user: register, log in, read itself, and delete it again.
+//
+// Deleting a user needs an admin (there is no self-delete), so the round trip logs in as one:
+// SMOKE_ADMIN_EMAIL and SMOKE_ADMIN_PASSWORD (environment variables, so they stay out of the shell
+// history), checked before anything is written. Without them the script refuses to write, unless
+// told `--read-only`, which skips the round trip: a smoke test never passes quietly half-done.
+import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+export type SmokeOptions = {
+  admin?: { email: string; password: string };
+  readOnly?: boolean;
+  log?: (line: string) => void;
+};
+
+class SmokeFailure extends Error {}
+
+// biome-ignore lint/suspicious/noExplicitAny: answers of every shape are checked by hand.
+type Answer = { status: number; headers: Headers; body: any };
+
+export async function smoke(baseUrl: string, options: SmokeOptions = {}): Promise<number> {
+  const log = options.log ?? console.log;
+  const base = new URL(baseUrl).origin;
+  let checks = 0;
+
+  async function step(
+    label: string,
+    path: string,
+    init: { method?: string; json?: unknown; token?: string } = {},
+    expect: (answer: Answer) => string | undefined = () => undefined,
+    statuses: number[] = [200],
+  ): Promise<Answer> {
+    const started = Date.now();
+    const headers: Record<string, string> = {};
+    if (init.json !== undefined) headers["Content-Type"] = "application/json";
+    if (init.token) headers.Authorization = `Bearer ${init.token}`;
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method: init.method ?? (init.json === undefined ? "GET" : "POST"),
+        headers,
+        body: init.json === undefined ? undefined : JSON.stringify(init.json),
+        redirect: "manual",
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (error) {
+      throw new SmokeFailure(`${label}: ${error instanceof Error ? error.message : error}`);
+    }
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: checked as text.
+    }
+    const answer = { status: response.status, headers: response.headers, body };
+    const wrong = statuses.includes(response.status)
+      ? expect(answer)
+      : `answered ${response.status}: ${text.slice(0, 300)}`;
+    if (wrong) throw new SmokeFailure(`${label}: ${wrong}`);
+    checks++;
+    log(`  ok  ${label} (${response.status}, ${Date.now() - started} ms)`);
+    return answer;
+  }
+
+  log(`Smoke test of ${base}`);
+  try {
+    await step("GET /health/ready: the database answers", "/health/ready", {}, ({ body }) =>
+      body?.status === "ok" ? undefined : `unexpected body ${JSON.stringify(body)}`,
+    );
+    await step("GET /openapi.json: the OpenAPI document", "/openapi.json", {}, ({ body }) =>
+      body?.openapi === "3.1.0" && body.paths?.["/auth/login"]
+        ? undefined
+        : "not the API's OpenAPI 3.1 document",
+    );
+    await step("GET /apidocs: Swagger UI", "/apidocs", {}, ({ headers }) =>
+      headers.get("content-type")?.includes("text/html") ? undefined : "not an HTML page",
+    );
+    if (options.readOnly) {
+      log(`Smoke test passed: ${checks} checks (read-only: no user was created).`);
+      return 0;
+    }
+    const admin = options.admin;
+    if (!admin) {
+      throw new SmokeFailure(
+        "the register-login round trip needs an admin to delete its throwaway user: set SMOKE_ADMIN_EMAIL and SMOKE_ADMIN_PASSWORD, or pass --read-only to skip it",
+      );
+    }
+
+    // The admin first, so wrong credentials stop the run before anything is written.
+    const adminLogin = await step(
+      "POST /auth/login as the admin",
+      "/auth/login",
+      { json: admin },
+      ({ body }) => (body?.user?.role === "ADMIN" ? undefined : "that account is not an ADMIN"),
+    );
+    const adminToken: string = adminLogin.body.access_token;
+
+    const tag = randomBytes(6).toString("hex");
+    const user = {
+      username: `smoke_${tag}`,
+      // example.com is reserved (RFC 2606): no one receives what the API may send there.
+      email: `smoke-${tag}@example.com`,
+      first_name: "Smoke",
+      last_name: "Test",
+      password: `Smoke-${randomBytes(18).toString("base64url")}`,
+    };
+    let userId: string | undefined;
+    try {
+      const registered = await step(
+        `POST /auth/register a throwaway user ${user.username}`,
+        "/auth/register",
+        { json: user },
+        ({ body }) => (body?.user?.id ? undefined : "no user in the answer"),
+        [201],
+      );
+      userId = registered.body.user.id;
+      const login = await step(
+        "POST /auth/login as the throwaway user",
+        "/auth/login",
+        { json: { email: user.email, password: user.password } },
+        ({ status, body }) =>
+          status === 403
+            ? body?.code === "email_not_verified"
+              ? undefined
+              : `403 ${body?.code}`
+            : body?.access_token
+              ? undefined
+              : "no access token",
+        [200, 403],
+      );
+      if (login.status === 200) {
+        await step(
+          "GET /users/me with its access token",
+          "/users/me",
+          { token: login.body.access_token },
+          ({ body }) => (body?.id === userId ? undefined : "another user answered"),
+        );
+      } else {
+        log("      (REQUIRE_VERIFIED_EMAIL is on: the password was checked, no session started)");
+      }
+    } finally {
+      if (userId) {
+        await step(`DELETE /users/${userId} as the admin`, `/users/${userId}`, {
+          method: "DELETE",
+          token: adminToken,
+        });
+      }
+      await step(
+        "POST /auth/logout the admin's smoke session",
+        "/auth/logout",
+        { token: adminToken, json: {} },
+        undefined,
+        [204],
+      );
+    }
+    await step(
+      "POST /auth/login as the deleted user is refused",
+      "/auth/login",
+      { json: { email: user.email, password: user.password } },
+      ({ body }) => (body?.code === "invalid_credentials" ? undefined : `code ${body?.code}`),
+      [401],
+    );
+    log(`Smoke test passed: ${checks} checks.`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof SmokeFailure)) throw error;
+    log(`FAILED  ${error.message}`);
+    log(`Smoke test failed after ${checks} checks.`);
+    return 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { "read-only": { type: "boolean", default: false } },
+  });
+  const [url] = positionals;
+  if (!url || !/^https?:\/\//.test(url)) {
+    console.error(
+      "usage: SMOKE_ADMIN_EMAIL=... SMOKE_ADMIN_PASSWORD=... npm run smoke -- https://your-worker.example [--read-only]",
+    );
+    process.exit(2);
+  }
+  const { SMOKE_ADMIN_EMAIL: email, SMOKE_ADMIN_PASSWORD: password } = process.env;
+  smoke(url, {
+    readOnly: values["read-only"],
+    admin: email && password ? { email, password } : undefined,
+  }).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
