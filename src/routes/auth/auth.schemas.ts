@@ -48,7 +48,7 @@ export const LoginSchema = z
     example: { email: "alice@example.com", password: "correct horse battery staple" },
   });
 
-const tokenFields = {
+export const tokenFields = {
   access_token: z.string().openapi({
     description:
       "HS256 JWT, send as `Authorization: Bearer` (in Swagger UI: paste it into Authorize)",

@@ -8,7 +8,7 @@ import {
   SERVER_PROBLEMS,
 } from "../../lib/openapi";
 import { UserIdParamSchema } from "../../schemas/user";
-import { adminOnly, authed } from "../presets";
+import { adminOnly, authed, open } from "../presets";
 import {
   MfaVerifiedSchema,
   MfaVerifySchema,
@@ -23,6 +23,7 @@ const codes =
   "A code is accepted once, within one 30-second step of drift either side; wrong codes count per account (10 in 15 minutes, then 429).";
 
 export const setupTotp = createRoute({
+  operationId: "setupTotp",
   method: "post",
   path: "/auth/mfa/totp/setup",
   tags: ["Two-factor"],
@@ -41,6 +42,7 @@ export const setupTotp = createRoute({
 });
 
 export const enableTotp = createRoute({
+  operationId: "enableTotp",
   method: "post",
   path: "/auth/mfa/totp/enable",
   tags: ["Two-factor"],
@@ -69,6 +71,7 @@ export const enableTotp = createRoute({
 });
 
 export const disableTotp = createRoute({
+  operationId: "disableTotp",
   method: "post",
   path: "/auth/mfa/totp/disable",
   tags: ["Two-factor"],
@@ -96,11 +99,13 @@ export const disableTotp = createRoute({
 });
 
 export const verifyMfa = createRoute({
+  operationId: "verifyMfa",
   method: "post",
   path: "/auth/mfa/verify",
   tags: ["Two-factor"],
   summary: "Second login step: trade the mfa_token and a code for a session",
   description: `Completes a login that answered \`mfa_required\`: with a \`code\` or a \`recovery_code\` (which is then spent, recorded as \`mfa.recovery_code_used\`, and \`recovery_codes_left\` tells how many remain). The answer is the one of a normal login (a new session, \`login.succeeded\`). An mfa_token lives 5 minutes, dies after 5 wrong codes and completes one login only. ${codes} Rate limited per client IP (MFA_LIMITER).`,
+  ...open,
   request: { body: { required: true, content: jsonContent(MfaVerifySchema) } },
   responses: {
     200: {
@@ -120,6 +125,7 @@ export const verifyMfa = createRoute({
 });
 
 export const resetUserMfa = createRoute({
+  operationId: "resetUserMfa",
   method: "delete",
   path: "/users/{id}/mfa",
   tags: ["Two-factor"],

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { UserSchema } from "../../schemas/user";
-import { LoginResultSchema } from "../auth/auth.schemas";
+import { tokenFields } from "../auth/auth.schemas";
 
 const codeSchema = z
   .string()
@@ -88,12 +88,16 @@ export const MfaVerifySchema = z
     example: { mfa_token: "eyJhbGciOiJIUzI1NiJ9...", code: "492039" },
   });
 
-export const MfaVerifiedSchema = LoginResultSchema.extend({
-  recovery_codes_left: z.number().int().optional().openapi({
-    description: "Only when a recovery code was used: how many unused ones remain",
-    example: 9,
-  }),
-}).openapi("MfaVerified");
+export const MfaVerifiedSchema = z
+  .object({
+    ...tokenFields,
+    user: UserSchema,
+    recovery_codes_left: z.number().int().optional().openapi({
+      description: "Only when a recovery code was used: how many unused ones remain",
+      example: 9,
+    }),
+  })
+  .openapi("MfaVerified");
 
 export const MfaRequiredSchema = z
   .object({
