@@ -464,6 +464,9 @@ function knownRefusals(op: Operation, body: Record<string, unknown>, res: CallRe
       return "updateRules";
     }
     if (path === "email") return "email";
+    if (op.path.startsWith("/auth/mfa") && ["code", "recovery_code"].includes(path)) {
+      return "mfaFactor";
+    }
     if (typeof value !== "string") return undefined;
     if (value.length !== [...value].length) return "utf16Length";
     if (value.trim() === "") return "trimmedNames";

@@ -44,6 +44,9 @@ export const KNOWN_MISMATCHES = {
     "a string whose UTF-16 length and code point length fall on different sides of a bound",
   // issue 10: names are trimmed before their `minLength`: "  " is valid per the document.
   trimmedNames: "a name that is blank after trimming",
+  // The two-factor bodies take exactly one of `code` and `recovery_code`; the document lists
+  // both as optional and does not state the rule.
+  mfaFactor: "a two-factor body with both or neither of code and recovery_code",
 } as const;
 export type KnownMismatch = keyof typeof KNOWN_MISMATCHES;
 
