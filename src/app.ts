@@ -1,14 +1,12 @@
-import type { MiddlewareHandler } from "hono";
-import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import type { RouterRoute } from "hono/types";
-import type { Config } from "./env";
 import { handleError } from "./lib/error-handler";
 import { createRouter } from "./lib/openapi";
 import { problems } from "./lib/problems";
 import { provideContext } from "./middleware/context";
+import { corsHeaders } from "./middleware/cors";
 import { limitBodySize } from "./middleware/request-guards";
+import { securityHeaders } from "./middleware/security-headers";
 import { pagesRouter } from "./pages";
 import { authRouter } from "./routes/auth";
 import { eventsRouter } from "./routes/events";
@@ -17,29 +15,6 @@ import { mfaRouter } from "./routes/mfa";
 import { rootRouter } from "./routes/root";
 import { sessionsRouter } from "./routes/sessions";
 import { usersRouter } from "./routes/users";
-
-// The HTML pages (src/pages) send CSPs of their own.
-const apiCsp = "default-src 'none'; frame-ancestors 'none'";
-
-// The CORS middleware depends only on the configuration, which is parsed once per env object:
-// build it once for each, not on every request.
-const corsByConfig = new WeakMap<Config, MiddlewareHandler>();
-
-function corsFor(config: Config): MiddlewareHandler {
-  let middleware = corsByConfig.get(config);
-  if (!middleware) {
-    const origins = config.corsOrigins;
-    middleware = cors({
-      origin: origins === "*" ? "*" : (origin) => (origins.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "If-Match", "X-Request-Id"],
-      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "X-Total-Count", "Link", "Location", "ETag", "Retry-After"],
-      maxAge: 600,
-    });
-    corsByConfig.set(config, middleware);
-  }
-  return middleware;
-}
 
 /**
  * The methods each path of the app takes, from its routes (middleware is registered for "ALL"),
@@ -75,15 +50,9 @@ export function createApp() {
   const app = createRouter();
 
   app.use(requestId({ limitLength: 128 }));
-  app.use(async (c, next) => {
-    await next();
-    if (!c.res.headers.has("Content-Security-Policy")) {
-      c.res.headers.set("Content-Security-Policy", apiCsp);
-    }
-  });
-  app.use(secureHeaders({ contentSecurityPolicy: undefined, crossOriginEmbedderPolicy: false }));
+  app.use(securityHeaders);
   app.use(provideContext);
-  app.use((c, next) => corsFor(c.var.config)(c, next));
+  app.use(corsHeaders);
   app.use(limitBodySize);
 
   // One chain, so the app's type carries every route for `hc<AppType>` (hono/client).

@@ -1,10 +1,7 @@
 import { createApp } from "./app";
 import { createDb } from "./db/client";
 import { type Bindings, loadConfig } from "./env";
-import { deleteExpiredVerifications } from "./services/email-verification";
-import { deleteOldEvents } from "./services/events";
-import { deleteEndedThrottles } from "./services/rate-limits";
-import { deleteDeadTokens } from "./services/sessions";
+import { cleanUp } from "./services/housekeeping";
 
 const app = createApp();
 
@@ -12,24 +9,12 @@ export default {
   fetch: app.fetch,
   /**
    * The Cron Trigger of wrangler.toml: expired tokens, ended throttle windows and security events
-   * past their retention do not pile up.
+   * past their retention do not pile up (services/housekeeping.ts, in bounded batches).
    */
   async scheduled(_controller: ScheduledController, env: Bindings): Promise<void> {
     const config = loadConfig(env);
     const db = createDb(config);
-    const removed = await deleteDeadTokens(db);
-    const throttles = await deleteEndedThrottles(db);
-    const events = await deleteOldEvents(db, config.EVENTS_RETENTION_DAYS);
-    const verificationTokens = await deleteExpiredVerifications(db);
-    console.log(
-      JSON.stringify({
-        level: "info",
-        event: "token_cleanup",
-        ...removed,
-        verificationTokens,
-        throttles,
-        events,
-      }),
-    );
+    const removed = await cleanUp(db, config);
+    console.log(JSON.stringify({ level: "info", event: "token_cleanup", ...removed }));
   },
 } satisfies ExportedHandler<Bindings>;

@@ -1,6 +1,9 @@
 import { createScheduledController } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createDb } from "../src/db/client";
+import { type Bindings, loadConfig } from "../src/env";
 import worker from "../src/index";
+import { cleanUp } from "../src/services/housekeeping";
 import {
   ageSpentTokens,
   countRows,
@@ -86,5 +89,36 @@ describe("the token cleanup cron", () => {
     expect(verified.status, verified.text).toBe(200);
     await expectDeadRefresh(spent.refreshToken);
     await expectDeadRefresh(rotated.json.refresh_token);
+  });
+
+  it("deletes in bounded batches, and leaves the rest for the next run", async () => {
+    const users = await Promise.all(Array.from({ length: 5 }, () => signUp()));
+    const ids = users.map((user) => user.id);
+    await db(
+      "update refresh_tokens set expires_at = now() - interval '1 minute' where user_id = any($1)",
+      [ids],
+    );
+    const left = async () =>
+      Number(
+        (
+          await db<{ n: number }>(
+            "select count(*)::int as n from refresh_tokens where user_id = any($1)",
+            [ids],
+          )
+        )[0]?.n,
+      );
+    const bounded = await cleanUp(
+      createDb(loadConfig(testEnv as Bindings)),
+      { EVENTS_RETENTION_DAYS: 90 },
+      {
+        batch: 2,
+        maxBatches: 2,
+      },
+    );
+    // Two statements of at most two rows each, then it stops although rows are left.
+    expect(bounded.refreshTokens).toBe(4);
+    expect(await left()).toBe(1);
+    await runCleanup();
+    expect(await left()).toBe(0);
   });
 });

@@ -96,6 +96,8 @@ export const refreshTokens = pgTable(
     index("refresh_tokens_family_idx").on(t.familyId),
     index("refresh_tokens_user_idx").on(t.userId),
     index("refresh_tokens_expires_idx").on(t.expiresAt),
+    // The cron finds revoked families by this; few rows are ever revoked, so it stays small.
+    index("refresh_tokens_revoked_idx").on(t.revokedAt).where(sql`${t.revokedAt} is not null`),
   ],
 );
 

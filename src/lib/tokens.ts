@@ -7,6 +7,27 @@ import { problems } from "./problems";
 const isUuid = (value: unknown): value is string => typeof value === "string" && validate(value);
 
 const TOKEN_ISSUER = "user-management-api";
+
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * The HS256 key of a secret, imported once: hono/jwt would otherwise import it from the string
+ * on every sign and verify, which was a tenth of an authenticated request's CPU.
+ */
+function jwtKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    keys.set(secret, key);
+  }
+  return key;
+}
 const TOKEN_AUDIENCE = "user-management-api";
 
 export type AccessClaims = {
@@ -43,7 +64,7 @@ export async function signAccessToken(
     jti: uuidv7(),
   };
   return {
-    token: await sign(claims, config.JWT_SECRET, "HS256"),
+    token: await sign(claims, await jwtKey(config.JWT_SECRET), "HS256"),
     expiresIn: config.ACCESS_TOKEN_TTL,
   };
 }
@@ -55,7 +76,7 @@ export async function signAccessToken(
 export async function verifyAccessToken(token: string, secret: string): Promise<AccessClaims> {
   let payload: Record<string, unknown>;
   try {
-    payload = await verify(token, secret, {
+    payload = await verify(token, await jwtKey(secret), {
       alg: "HS256",
       iss: TOKEN_ISSUER,
       aud: TOKEN_AUDIENCE,
@@ -114,14 +135,21 @@ export async function signMfaToken(
     exp: now + MFA_TOKEN_TTL,
     jti: uuidv7(),
   };
-  return { token: await sign(claims, config.JWT_SECRET, "HS256"), expiresIn: MFA_TOKEN_TTL };
+  return {
+    token: await sign(claims, await jwtKey(config.JWT_SECRET), "HS256"),
+    expiresIn: MFA_TOKEN_TTL,
+  };
 }
 
 /** Verifies an mfa_token like an access token (HS256 only, expiry, issuer, audience, claims). */
 export async function verifyMfaToken(token: string, secret: string): Promise<MfaClaims> {
   let payload: Record<string, unknown>;
   try {
-    payload = await verify(token, secret, { alg: "HS256", iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE });
+    payload = await verify(token, await jwtKey(secret), {
+      alg: "HS256",
+      iss: TOKEN_ISSUER,
+      aud: TOKEN_AUDIENCE,
+    });
   } catch {
     throw problems.invalidMfaToken();
   }

@@ -3,11 +3,19 @@ import type { UserRow } from "../db/schema";
 import type { AppEnv } from "../env";
 import { problems } from "../lib/problems";
 import { type AccessClaims, verifyAccessToken } from "../lib/tokens";
-import { authenticate } from "../services/sessions";
+import { authenticate } from "../services/caller";
+
+/**
+ * The environment of a route whose statements authenticate the caller themselves
+ * (services/sessions.ts, callerIsLive): the verified token's claims in context, no row yet.
+ */
+export type TokenEnv = AppEnv & {
+  Variables: AppEnv["Variables"] & { claims: AccessClaims };
+};
 
 /** The environment of an authenticated route: the caller's row and token claims in context. */
-export type AuthEnv = AppEnv & {
-  Variables: AppEnv["Variables"] & { user: UserRow; claims: AccessClaims };
+export type AuthEnv = TokenEnv & {
+  Variables: TokenEnv["Variables"] & { user: UserRow };
 };
 
 /** `Bearer <jwt>`, or the bare token that clients of the original API send. */
@@ -18,12 +26,7 @@ function tokenFrom(header: string | undefined): string | undefined {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(header.trim()) ? header.trim() : undefined;
 }
 
-/**
- * Requires a valid access token whose user and session are still live (one query), and puts the
- * caller's row and claims in context.
- */
-export const requireAuth = createMiddleware<AuthEnv>(async (c, next) => {
-  const header = c.req.header("Authorization");
+async function verifiedClaims(header: string | undefined, secret: string) {
   const token = tokenFrom(header);
   if (!token) {
     if (!header) throw problems.unauthenticated();
@@ -33,7 +36,36 @@ export const requireAuth = createMiddleware<AuthEnv>(async (c, next) => {
         : "The Authorization header is not a bearer token.",
     );
   }
-  const claims = await verifyAccessToken(token, c.var.config.JWT_SECRET);
+  return verifyAccessToken(token, secret);
+}
+
+/**
+ * Requires a valid access token, without a query: the route's own statement must check that
+ * the caller is still live (callerIsLive), which its service does. Puts the claims in context.
+ */
+export const requireToken = createMiddleware<TokenEnv>(async (c, next) => {
+  c.set("claims", await verifiedClaims(c.req.header("Authorization"), c.var.config.JWT_SECRET));
+  await next();
+});
+
+/**
+ * The ADMIN role, from the token (its version, checked by the route's statement, pins the role).
+ * A caller without it is told 403, once a query has shown their token is live (else 401).
+ */
+export const requireAdminToken = createMiddleware<TokenEnv>(async (c, next) => {
+  if (c.var.claims.role !== "ADMIN") {
+    await authenticate(c.var.db, c.var.claims);
+    throw problems.adminOnly();
+  }
+  await next();
+});
+
+/**
+ * Requires a valid access token whose user and session are still live (one query), and puts the
+ * caller's row and claims in context.
+ */
+export const requireAuth = createMiddleware<AuthEnv>(async (c, next) => {
+  const claims = await verifiedClaims(c.req.header("Authorization"), c.var.config.JWT_SECRET);
   c.set("user", await authenticate(c.var.db, claims));
   c.set("claims", claims);
   await next();

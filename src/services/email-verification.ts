@@ -1,4 +1,4 @@
-import { lt, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rowOf } from "../db/rows";
 import { emailVerificationTokens, type UserRow, users } from "../db/schema";
@@ -87,10 +87,9 @@ export async function verifyEmailWithToken(
 }
 
 /** The cron's share: expired verification tokens can never be used again. */
-export async function deleteExpiredVerifications(db: Db): Promise<number> {
-  const removed = await db
-    .delete(emailVerificationTokens)
-    .where(lt(emailVerificationTokens.expiresAt, sql`now()`))
-    .returning({ userId: emailVerificationTokens.userId });
-  return removed.length;
+export async function deleteExpiredVerifications(db: Db, limit: number): Promise<number> {
+  const result = await db.execute(sql`
+    delete from ${emailVerificationTokens} where user_id in (
+      select user_id from ${emailVerificationTokens} where expires_at < now() limit ${limit})`);
+  return result.rowCount ?? 0;
 }

@@ -2,6 +2,7 @@ import { and, count, desc, eq, getTableColumns, type SQL, type SQLWrapper, sql }
 import type { Db } from "../db/client";
 import { securityEvents } from "../db/schema";
 import type { ClientInfo } from "../lib/client";
+import { assertCallerLive, type Caller, callerIsLive } from "./caller";
 
 /** Every kind of security event the API records. */
 export const EVENT_TYPES = [
@@ -72,8 +73,11 @@ export async function recordEvents(db: Db, context: EventContext, rows: SQL): Pr
 
 export type EventFilter = { userId?: string; type?: EventType; page: number; perPage: number };
 
-/** A page of events, newest first, and how many match, in one round trip (a window count). */
-export async function listEvents(db: Db, filter: EventFilter) {
+/**
+ * A page of events, newest first, and how many match, with the caller's authentication, in one
+ * round trip (a window count); an empty page asks once more.
+ */
+export async function listEvents(db: Db, caller: Caller, filter: EventFilter) {
   const where = and(
     filter.userId ? eq(securityEvents.userId, filter.userId) : undefined,
     filter.type ? eq(securityEvents.type, filter.type) : undefined,
@@ -82,12 +86,14 @@ export async function listEvents(db: Db, filter: EventFilter) {
     .select({
       event: getTableColumns(securityEvents),
       total: sql<number>`count(*) over()`.mapWith(Number),
+      callerLive: callerIsLive(caller),
     })
     .from(securityEvents)
     .where(where)
     .orderBy(desc(securityEvents.at), desc(securityEvents.id))
     .limit(filter.perPage)
     .offset((filter.page - 1) * filter.perPage);
+  await assertCallerLive(db, caller, rows[0]?.callerLive);
   const total =
     rows[0]?.total ??
     (filter.page > 1
@@ -97,11 +103,11 @@ export async function listEvents(db: Db, filter: EventFilter) {
 }
 
 /** The cron's share: events older than the retention period go, a bounded batch at a time. */
-export async function deleteOldEvents(db: Db, retentionDays: number, batch = 10_000) {
+export async function deleteOldEvents(db: Db, retentionDays: number, limit: number) {
   const result = await db.execute(sql`
     delete from ${securityEvents} where id in (
       select id from ${securityEvents}
       where at < now() - make_interval(days => ${retentionDays})
-      limit ${batch})`);
+      limit ${limit})`);
   return result.rowCount ?? 0;
 }

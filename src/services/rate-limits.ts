@@ -105,10 +105,12 @@ export async function recordFailure(db: Db, guard: Guard, subject: string): Prom
 }
 
 /** The cron's share: windows that ended long ago count nothing. */
-export async function deleteEndedThrottles(db: Db): Promise<number> {
+export async function deleteEndedThrottles(db: Db, limit: number): Promise<number> {
   const longest = Math.max(...Object.values(GUARDS).map((guard) => guard.windowSeconds));
   const result = await db.execute(sql`
-    delete from ${authThrottles}
-    where ${authThrottles.windowStartedAt} < now() - make_interval(secs => ${longest})`);
+    delete from ${authThrottles} where key in (
+      select key from ${authThrottles}
+      where window_started_at < now() - make_interval(secs => ${longest})
+      limit ${limit})`);
   return result.rowCount ?? 0;
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { isForeignKeyViolation } from "../db/errors";
@@ -7,38 +7,14 @@ import type { Config } from "../env";
 import type { ClientInfo } from "../lib/client";
 import { derivedToken, randomToken, sha256Hex } from "../lib/crypto";
 import { problems } from "../lib/problems";
-import { type AccessClaims, signAccessToken } from "../lib/tokens";
+import { signAccessToken } from "../lib/tokens";
+import { assertCallerLive, type Caller, callerIsLive, familyIsLive } from "./caller";
 import { type EventContext, insertEvents, runRecorded } from "./events";
 
 type SessionUser = Pick<UserRow, "id" | "role" | "tokenVersion">;
 
 /** What a started or continued session hands the client. */
 export type SessionTokens = { accessToken: string; expiresIn: number; refreshToken: string };
-
-/**
- * The session rule, in one place: a session (refresh token family) is live while it exists and
- * none of its tokens is revoked. A successor issued by a refresh that raced the logout is then
- * dead too. Authentication and rotation both ask exactly this.
- */
-const familyIsLive = (familyId: SQL | string) =>
-  sql`coalesce((select bool_and(family.revoked_at is null) from ${refreshTokens} family
-    where family.family_id = ${familyId}), false)`;
-
-/**
- * The user an access token names, read with whether its session is still live in one query, so
- * a deleted, deactivated or revoked user is refused on the very next request.
- */
-export async function authenticate(db: Db, claims: AccessClaims): Promise<UserRow> {
-  const [found] = await db
-    .select({ user: users, sessionLive: sql<boolean>`${familyIsLive(claims.sid)}` })
-    .from(users)
-    .where(eq(users.id, claims.sub))
-    .limit(1);
-  if (!found?.sessionLive || !found.user.active || found.user.tokenVersion !== claims.ver) {
-    throw problems.invalidToken("The access token has been revoked.");
-  }
-  return found.user;
-}
 
 async function sessionTokens(
   config: Config,
@@ -181,17 +157,17 @@ async function retryOrRevoke(
 /**
  * Ends the caller's session (the family their access token belongs to) and, when given, the
  * family of a refresh token, if that token is the caller's own: someone else's or an unknown
- * token changes nothing more.
+ * token changes nothing more. One statement, which also authenticates the caller.
  */
 export async function endSession(
   db: Db,
-  userId: string,
-  session: { familyId: string; refreshToken?: string },
+  caller: Caller,
+  session: { refreshToken?: string },
   context: EventContext,
 ) {
   const families = session.refreshToken
     ? or(
-        eq(refreshTokens.familyId, session.familyId),
+        eq(refreshTokens.familyId, caller.sid),
         inArray(
           refreshTokens.familyId,
           db
@@ -200,8 +176,14 @@ export async function endSession(
             .where(eq(refreshTokens.tokenHash, await sha256Hex(session.refreshToken))),
         ),
       )
-    : eq(refreshTokens.familyId, session.familyId);
-  return revokeFamilies(db, and(families, eq(refreshTokens.userId, userId)), context);
+    : eq(refreshTokens.familyId, caller.sid);
+  const ended = await revokeFamilies(
+    db,
+    and(families, eq(refreshTokens.userId, caller.sub), callerIsLive(caller)),
+    context,
+  );
+  // A live caller's own session was live, so it ended: none means the token was not live.
+  if (ended === 0) await assertCallerLive(db, caller, undefined);
 }
 
 /**
@@ -223,19 +205,30 @@ async function revokeFamilies(db: Db, where: SQL | undefined, context: EventCont
   return new Set(rows.map((row) => row.family_id)).size;
 }
 
-/** Ends every session and access token of the user by moving their token version. */
-export async function endAllSessions(db: Db, userId: string, context: EventContext) {
+/**
+ * Ends every session and access token of the user by moving their token version, in one
+ * statement that also authenticates the caller.
+ */
+export async function endAllSessions(
+  db: Db,
+  caller: Caller,
+  userId: string,
+  context: EventContext,
+) {
   const [row] = await runRecorded(
     db,
     db
       .update(users)
       .set({ tokenVersion: sql`${users.tokenVersion} + 1` })
-      .where(eq(users.id, userId))
+      .where(and(eq(users.id, userId), callerIsLive(caller)))
       .returning({ id: users.id }),
     context,
     sql`select id, 'session.ended', '{"scope":"all"}'::jsonb from changed`,
   );
-  if (!row) throw problems.notFound("user");
+  if (!row) {
+    await assertCallerLive(db, caller, undefined);
+    throw problems.notFound("user");
+  }
 }
 
 /** A session as its user sees it. */
@@ -254,6 +247,7 @@ export type SessionInfo = {
  */
 export async function listSessions(
   db: Db,
+  caller: Caller,
   userId: string,
   options: { mustExist?: boolean } = {},
 ): Promise<SessionInfo[]> {
@@ -268,12 +262,14 @@ export async function listSessions(
       (array_agg(rt.user_agent order by rt.created_at desc))[1] as user_agent,
       (array_agg(rt.ip order by rt.created_at desc))[1] as ip
     from ${refreshTokens} rt join ${users} u on u.id = rt.user_id
-    where rt.user_id = ${userId}
+    where rt.user_id = ${userId} and ${callerIsLive(caller)}
     group by rt.family_id, u.token_version
     having bool_and(rt.revoked_at is null)
       and bool_or(rt.spent_at is null and rt.expires_at > now()
         and rt.token_version = u.token_version)
     order by max(rt.created_at) desc, rt.family_id desc`);
+  // No row may mean a dead token as well as no session: that takes a second query.
+  if (result.rows.length === 0) await assertCallerLive(db, caller, undefined);
   if (options.mustExist && result.rows.length === 0) {
     const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId));
     if (!user) throw problems.notFound("user");
@@ -287,49 +283,55 @@ export async function listSessions(
   }));
 }
 
-/** Ends one session of the user by its id; false when the user has no such live session. */
+/**
+ * Ends one of the caller's sessions by its id, in one statement that also authenticates them;
+ * false when they have no such live session.
+ */
 export async function endSessionById(
   db: Db,
-  userId: string,
+  caller: Caller,
   sessionId: string,
   context: EventContext,
 ): Promise<boolean> {
   const ended = await revokeFamilies(
     db,
-    and(eq(refreshTokens.familyId, sessionId), eq(refreshTokens.userId, userId)),
+    and(
+      eq(refreshTokens.familyId, sessionId),
+      eq(refreshTokens.userId, caller.sub),
+      callerIsLive(caller),
+    ),
     context,
   );
+  if (ended === 0) await assertCallerLive(db, caller, undefined);
   return ended > 0;
 }
 
-/** The Cron Trigger's housekeeping: tokens that can never be used again are deleted. */
-export async function deleteDeadTokens(db: Db) {
-  const familiesRevoked = (before: SQL) =>
-    db
-      .select({ familyId: refreshTokens.familyId })
-      .from(refreshTokens)
-      .where(lt(refreshTokens.revokedAt, before));
-  const [refresh, resets] = await db.batch([
-    db
-      .delete(refreshTokens)
-      .where(
-        or(
-          // Revoked families go whole, a day after, so no row of theirs outlives the revocation
-          // (a row that escaped it, issued by a refresh racing the logout, must stay dead).
-          inArray(refreshTokens.familyId, familiesRevoked(sql`now() - interval '1 day'`)),
-          // Spent rows stay until they expire, so a replay is recognised for as long as the token
-          // could have been used.
-          and(
-            lt(refreshTokens.expiresAt, sql`now()`),
-            notInArray(refreshTokens.familyId, familiesRevoked(sql`'infinity'`)),
-          ),
-        ),
-      )
-      .returning({ id: refreshTokens.id }),
-    db
-      .delete(passwordResetTokens)
-      .where(lt(passwordResetTokens.expiresAt, sql`now()`))
-      .returning({ userId: passwordResetTokens.userId }),
-  ]);
-  return { refreshTokens: refresh.length, resetTokens: resets.length };
+/**
+ * The cron's share of sessions, at most `limit` rows per call: refresh tokens that can never be
+ * used again. Revoked families go whole, a day after, so no row of theirs outlives the revocation
+ * (a row that escaped it, issued by a refresh racing the logout, must stay dead). Spent rows stay
+ * until they expire, so a replay is recognised for as long as the token could have been used.
+ */
+export async function deleteDeadRefreshTokens(db: Db, limit: number): Promise<number> {
+  const revokedFamilies = await db.execute(sql`
+    delete from ${refreshTokens} where id in (
+      select id from ${refreshTokens} where family_id in (
+        select family_id from ${refreshTokens} where revoked_at < now() - interval '1 day')
+      limit ${limit})`);
+  const expired = await db.execute(sql`
+    delete from ${refreshTokens} where id in (
+      select rt.id from ${refreshTokens} rt
+      where rt.expires_at < now() and not exists (
+        select 1 from ${refreshTokens} family
+        where family.family_id = rt.family_id and family.revoked_at is not null)
+      limit ${limit})`);
+  return (revokedFamilies.rowCount ?? 0) + (expired.rowCount ?? 0);
+}
+
+/** Expired password reset tokens, at most `limit` per call (the cron's). */
+export async function deleteExpiredResets(db: Db, limit: number): Promise<number> {
+  const result = await db.execute(sql`
+    delete from ${passwordResetTokens} where user_id in (
+      select user_id from ${passwordResetTokens} where expires_at < now() limit ${limit})`);
+  return result.rowCount ?? 0;
 }

@@ -16,6 +16,7 @@ import {
 } from "../lib/password";
 import { type ApiError, problems } from "../lib/problems";
 import type { UserSort } from "../schemas/user";
+import { assertCallerLive, authenticate, type Caller, callerIsLive, refusal } from "./caller";
 import { type EventContext, insertEvents, runRecorded } from "./events";
 import {
   assertGuardOpen,
@@ -151,19 +152,30 @@ export async function checkCredentials(
   return { user, upgrade };
 }
 
-async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
-  return row;
+/**
+ * The user with the id, read with whether the caller is live, in one statement: the caller's
+ * authentication rides on the read instead of taking a round trip of its own.
+ */
+async function findUserAs(db: Db, caller: Caller, id: string): Promise<UserRow | undefined> {
+  const [found] = await db
+    .select({ user: users, callerLive: callerIsLive(caller) })
+    .from(users)
+    .where(eq(users.id, id))
+    .limit(1);
+  await assertCallerLive(db, caller, found?.callerLive);
+  return found?.user;
 }
 
 /**
  * A user as the caller may see them: themselves, or anyone for an admin. A non-admin asking for
- * anyone else is refused whether or not that user exists, so ids cannot be probed.
+ * anyone else is refused whether or not that user exists, so ids cannot be probed. One round
+ * trip, the caller's authentication included.
  */
-export async function readUserAs(db: Db, caller: UserRow, id: string): Promise<UserRow> {
-  if (caller.id === id) return caller;
-  if (caller.role !== "ADMIN") throw problems.forbidden("You may only read your own user.");
-  const user = await findUserById(db, id);
+export async function readUserAs(db: Db, caller: Caller, id: string): Promise<UserRow> {
+  if (caller.role !== "ADMIN" && caller.sub !== id) {
+    throw await refusal(db, caller, "You may only read your own user.");
+  }
+  const user = await findUserAs(db, caller, id);
   if (!user) throw problems.notFound("user");
   return user;
 }
@@ -183,8 +195,12 @@ export type UserListFilter = {
   sort: UserSort;
 };
 
-/** A page of users and the total that match, in one round trip (a window count). */
-export async function searchUsers(db: Db, filter: UserListFilter) {
+/**
+ * A page of users and the total that match, with the caller's authentication, in one round trip
+ * (a window count; the caller's check is evaluated once). An empty page has no row to carry
+ * either, so it asks once more.
+ */
+export async function searchUsers(db: Db, caller: Caller, filter: UserListFilter) {
   const conditions: SQL[] = [];
   if (filter.q) {
     const pattern = `%${filter.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
@@ -200,12 +216,17 @@ export async function searchUsers(db: Db, filter: UserListFilter) {
   const order = [...sortColumns[key].map((column) => direction(column)), direction(users.id)];
 
   const rows = await db
-    .select({ user: users, total: sql<number>`count(*) over()`.mapWith(Number) })
+    .select({
+      user: users,
+      total: sql<number>`count(*) over()`.mapWith(Number),
+      callerLive: callerIsLive(caller),
+    })
     .from(users)
     .where(where)
     .orderBy(...order)
     .limit(filter.perPage)
     .offset((filter.page - 1) * filter.perPage);
+  await assertCallerLive(db, caller, rows[0]?.callerLive);
 
   // Past the last page the window count has no row to ride on: count separately.
   const total =
@@ -279,32 +300,35 @@ export type UserUpdate = { user: UserRow; previousEmail?: string };
  */
 export async function updateUserAs(
   db: Db,
-  caller: UserRow,
+  caller: Caller,
   id: string,
   changes: UserChanges,
   options: { acceptedRevisions?: number[]; currentPassword?: string; client?: ClientInfo } = {},
 ): Promise<UserUpdate> {
   if (caller.role !== "ADMIN") {
-    if (caller.id !== id) throw problems.forbidden("You may only update your own user.");
+    if (caller.sub !== id) throw await refusal(db, caller, "You may only update your own user.");
     const adminFields = (["role", "active"] as const).filter((key) => changes[key] !== undefined);
     if (adminFields.length > 0) {
-      throw problems.forbidden(
+      throw await refusal(
+        db,
+        caller,
         "Only an admin may change role or active.",
         adminFields.map((path) => ({ path, message: "admins only" })),
       );
     }
   }
-  if (changes.email !== undefined && caller.id === id) {
+  if (changes.email !== undefined && caller.sub === id) {
     if (options.currentPassword === undefined) {
       throw problems.invalidFields([
         { path: "current_password", message: "is required to change your own email" },
       ]);
     }
-    await verifyCurrentPassword(db, caller, options.currentPassword);
+    // The password check needs the stored hash: this update takes a round trip more.
+    await verifyCurrentPassword(db, await authenticate(db, caller), options.currentPassword);
   }
-  return updateUser(db, id, changes, options.acceptedRevisions, {
+  return updateUser(db, caller, id, changes, options.acceptedRevisions, {
     ...options.client,
-    actorId: caller.id,
+    actorId: caller.sub,
   });
 }
 
@@ -331,12 +355,13 @@ function keepsAnAdmin(admins: ReturnType<typeof lockedAdmins>, id: string, after
 }
 
 /**
- * Applies a partial update in one statement: the ETag precondition, the last-admin guard and the
- * token version bump (role or activity changed) all decided by the database. Throws the 404,
- * 409 or 412 that explains a refused update.
+ * Applies a partial update in one statement: the caller's authentication, the ETag precondition,
+ * the last-admin guard and the token version bump (role or activity changed) all decided by the
+ * database. Throws the 401, 404, 409 or 412 that explains a refused update.
  */
 async function updateUser(
   db: Db,
+  caller: Caller,
   id: string,
   changes: UserChanges,
   acceptedRevisions: number[] | undefined,
@@ -347,7 +372,7 @@ async function updateUser(
   const newActive =
     changes.active === undefined ? sql`${users.active}` : sql`${changes.active}::boolean`;
   const endsSessions = sql`(${newRole} <> ${users.role} or ${newActive} <> ${users.active})`;
-  const conditions = [eq(users.id, id)];
+  const conditions = [eq(users.id, id), callerIsLive(caller)];
   if (acceptedRevisions) conditions.push(inArray(users.revision, acceptedRevisions));
   const touchesAdmin = changes.role !== undefined || changes.active !== undefined;
   if (touchesAdmin) {
@@ -380,7 +405,7 @@ async function updateUser(
   } catch (error) {
     rethrowConflict(error);
   }
-  if (!raw) throw await explainRefusal(db, id, acceptedRevisions);
+  if (!raw) throw await explainRefusal(db, caller, id, acceptedRevisions);
   const user = rowOf(users, raw);
   const previousEmail = (raw.previous as { email: string }).email;
   return {
@@ -405,24 +430,38 @@ const changeEvents = sql`
   ) as t(type, happened, detail)
   where t.happened`;
 
-/** Deletes the user (sessions and reset tokens go with the row), unless it is the last admin. */
-export async function removeUser(db: Db, id: string, context: EventContext): Promise<void> {
+/**
+ * Deletes the user (sessions and reset tokens go with the row), unless it is the last admin, in
+ * one statement that also authenticates the caller.
+ */
+export async function removeUser(
+  db: Db,
+  caller: Caller,
+  id: string,
+  context: EventContext,
+): Promise<void> {
   const admins = lockedAdmins(db);
   const [row] = await runRecorded(
     db,
     db
       .with(admins)
       .delete(users)
-      .where(and(eq(users.id, id), keepsAnAdmin(admins, id)))
+      .where(and(eq(users.id, id), callerIsLive(caller), keepsAnAdmin(admins, id)))
       .returning({ id: users.id }),
     context,
     sql`select id, 'user.deleted', '{}'::jsonb from changed`,
   );
-  if (!row) throw await explainRefusal(db, id);
+  if (!row) throw await explainRefusal(db, caller, id);
 }
 
-async function explainRefusal(db: Db, id: string, acceptedRevisions?: number[]): Promise<ApiError> {
-  const current = await findUserById(db, id);
+/** Why a change the caller asked for matched no row: their token, the user, the ETag or the rule. */
+async function explainRefusal(
+  db: Db,
+  caller: Caller,
+  id: string,
+  acceptedRevisions?: number[],
+): Promise<ApiError> {
+  const current = await findUserAs(db, caller, id);
   if (!current) return problems.notFound("user");
   if (acceptedRevisions && !acceptedRevisions.includes(current.revision)) {
     return problems.preconditionFailed("The user changed since that ETag; fetch it again.");

@@ -4,7 +4,7 @@ import { clientBucket, clientInfo, clientIp } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
 import { sendMail } from "../../lib/mail";
 import type { AppRouteHandler } from "../../lib/openapi";
-import type { AuthEnv } from "../../middleware/auth";
+import type { AuthEnv, TokenEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
 import { reissueVerification, verifyEmailWithToken } from "../../services/email-verification";
 import { startMfaLogin } from "../../services/mfa";
@@ -81,19 +81,14 @@ export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
   return c.json(tokenBody(tokens), 200, NO_STORE);
 };
 
-export const logout: AppRouteHandler<typeof routes.logout, AuthEnv> = async (c) => {
+export const logout: AppRouteHandler<typeof routes.logout, TokenEnv> = async (c) => {
   const { scope } = c.req.valid("query");
   const body = c.req.valid("json") ?? {};
-  const { db, user, claims } = c.var;
+  const { db, claims } = c.var;
   if (scope === "global") {
-    await endAllSessions(db, user.id, clientInfo(c));
+    await endAllSessions(db, claims, claims.sub, clientInfo(c));
   } else {
-    await endSession(
-      db,
-      user.id,
-      { familyId: claims.sid, refreshToken: body.refresh_token },
-      clientInfo(c),
-    );
+    await endSession(db, claims, { refreshToken: body.refresh_token }, clientInfo(c));
   }
   return c.body(null, 204);
 };

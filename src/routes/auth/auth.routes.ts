@@ -9,7 +9,7 @@ import {
   SERVER_PROBLEMS,
 } from "../../lib/openapi";
 import { MfaRequiredSchema } from "../mfa/mfa.schemas";
-import { authed, open } from "../presets";
+import { authed, bearer, open } from "../presets";
 import {
   ChangePasswordSchema,
   EmailVerifiedSchema,
@@ -119,7 +119,7 @@ export const logout = createRoute({
   summary: "End this session, or every session",
   description:
     "`scope=local` (the default) ends the session of the access token used, and also the session of `refresh_token` when that token is yours; `scope=global` ends every session and access token of the user. The body is optional.",
-  ...authed,
+  ...bearer,
   request: {
     query: LogoutQuerySchema,
     body: { required: false, content: jsonContent(LogoutSchema) },

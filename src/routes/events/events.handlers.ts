@@ -2,9 +2,9 @@ import type { Context } from "hono";
 import type { securityEvents } from "../../db/schema";
 import { NO_STORE } from "../../lib/error-handler";
 import type { AppRouteHandler } from "../../lib/openapi";
-import { problems } from "../../lib/problems";
-import type { AuthEnv } from "../../middleware/auth";
+import type { TokenEnv } from "../../middleware/auth";
 import { pageHeaderValues } from "../../schemas/pagination";
+import { refusal } from "../../services/caller";
 import {
   type EventFilter,
   type EventType,
@@ -25,7 +25,7 @@ const toEventBody = (event: EventRow) => ({
 });
 
 async function page(
-  c: Context<AuthEnv>,
+  c: Context<TokenEnv>,
   query: { page: number; per_page: number; type?: EventType },
   userId: string | undefined,
 ) {
@@ -35,22 +35,25 @@ async function page(
     page: query.page,
     perPage: query.per_page,
   };
-  const { events, total } = await listEventsOf(c.var.db, filter);
+  const { events, total } = await listEventsOf(c.var.db, c.var.claims, filter);
   return c.json(events.map(toEventBody), 200, {
     ...NO_STORE,
     ...pageHeaderValues(c, query, total),
   });
 }
 
-export const listUserEvents: AppRouteHandler<typeof routes.listUserEvents, AuthEnv> = (c) => {
+export const listUserEvents: AppRouteHandler<typeof routes.listUserEvents, TokenEnv> = async (
+  c,
+) => {
   const { id } = c.req.valid("param");
-  if (c.var.user.role !== "ADMIN" && c.var.user.id !== id) {
-    throw problems.forbidden("You may only read your own events.");
+  const caller = c.var.claims;
+  if (caller.role !== "ADMIN" && caller.sub !== id) {
+    throw await refusal(c.var.db, caller, "You may only read your own events.");
   }
   return page(c, c.req.valid("query"), id);
 };
 
-export const listEvents: AppRouteHandler<typeof routes.listEvents, AuthEnv> = (c) => {
+export const listEvents: AppRouteHandler<typeof routes.listEvents, TokenEnv> = (c) => {
   const query = c.req.valid("query");
   return page(c, query, query.user_id);
 };

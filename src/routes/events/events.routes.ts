@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AUTH_PROBLEMS, jsonContent, problemResponses, SERVER_PROBLEMS } from "../../lib/openapi";
 import { pageHeaders } from "../../schemas/pagination";
 import { UserIdParamSchema } from "../../schemas/user";
-import { adminOnly, authed } from "../presets";
+import { adminBearer, bearer } from "../presets";
 import { EventsQuerySchema, SecurityEventSchema, UserEventsQuerySchema } from "./events.schemas";
 
 const page = {
@@ -19,7 +19,7 @@ export const listUserEvents = createRoute({
   summary: "A user's security events (self or admin)",
   description:
     "Append-only, recorded in the same statement as the change itself. Paginated like GET /users; `type` filters. A non-admin asking for anyone else's gets 403.",
-  ...authed,
+  ...bearer,
   request: { params: UserIdParamSchema, query: UserEventsQuerySchema },
   responses: {
     200: page,
@@ -35,7 +35,7 @@ export const listEvents = createRoute({
   summary: "All security events (admin)",
   description:
     "Events of every user, deleted users included (`user_id` filters), kept EVENTS_RETENTION_DAYS.",
-  ...adminOnly,
+  ...adminBearer,
   request: { query: EventsQuerySchema },
   responses: {
     200: page,

@@ -2,7 +2,7 @@ import { clientInfo } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
 import type { AppRouteHandler } from "../../lib/openapi";
 import { problems } from "../../lib/problems";
-import type { AuthEnv } from "../../middleware/auth";
+import type { TokenEnv } from "../../middleware/auth";
 import {
   endAllSessions,
   endSessionById,
@@ -20,8 +20,10 @@ const toSessionBody = (session: SessionInfo, currentId: string) => ({
   current: session.id === currentId,
 });
 
-export const listMySessions: AppRouteHandler<typeof routes.listMySessions, AuthEnv> = async (c) => {
-  const sessions = await listSessions(c.var.db, c.var.user.id);
+export const listMySessions: AppRouteHandler<typeof routes.listMySessions, TokenEnv> = async (
+  c,
+) => {
+  const sessions = await listSessions(c.var.db, c.var.claims, c.var.claims.sub);
   return c.json(
     sessions.map((session) => toSessionBody(session, c.var.claims.sid)),
     200,
@@ -29,10 +31,10 @@ export const listMySessions: AppRouteHandler<typeof routes.listMySessions, AuthE
   );
 };
 
-export const endMySession: AppRouteHandler<typeof routes.endMySession, AuthEnv> = async (c) => {
+export const endMySession: AppRouteHandler<typeof routes.endMySession, TokenEnv> = async (c) => {
   const ended = await endSessionById(
     c.var.db,
-    c.var.user.id,
+    c.var.claims,
     c.req.valid("param").id,
     clientInfo(c),
   );
@@ -40,11 +42,11 @@ export const endMySession: AppRouteHandler<typeof routes.endMySession, AuthEnv> 
   return c.body(null, 204);
 };
 
-export const listUserSessions: AppRouteHandler<typeof routes.listUserSessions, AuthEnv> = async (
+export const listUserSessions: AppRouteHandler<typeof routes.listUserSessions, TokenEnv> = async (
   c,
 ) => {
   const { id } = c.req.valid("param");
-  const sessions = await listSessions(c.var.db, id, { mustExist: true });
+  const sessions = await listSessions(c.var.db, c.var.claims, id, { mustExist: true });
   return c.json(
     sessions.map((session) => toSessionBody(session, c.var.claims.sid)),
     200,
@@ -52,12 +54,12 @@ export const listUserSessions: AppRouteHandler<typeof routes.listUserSessions, A
   );
 };
 
-export const endUserSessions: AppRouteHandler<typeof routes.endUserSessions, AuthEnv> = async (
+export const endUserSessions: AppRouteHandler<typeof routes.endUserSessions, TokenEnv> = async (
   c,
 ) => {
-  await endAllSessions(c.var.db, c.req.valid("param").id, {
+  await endAllSessions(c.var.db, c.var.claims, c.req.valid("param").id, {
     ...clientInfo(c),
-    actorId: c.var.user.id,
+    actorId: c.var.claims.sub,
   });
   return c.body(null, 204);
 };

@@ -7,7 +7,7 @@ import {
   SERVER_PROBLEMS,
 } from "../../lib/openapi";
 import { UserIdParamSchema } from "../../schemas/user";
-import { adminOnly, authed } from "../presets";
+import { adminBearer, bearer } from "../presets";
 import { SessionIdParamSchema, SessionSchema } from "./sessions.schemas";
 
 export const listMySessions = createRoute({
@@ -18,7 +18,7 @@ export const listMySessions = createRoute({
   summary: "The caller's live sessions",
   description:
     "Newest first. `current` marks the session of the access token used. A session ends at logout, when it is ended here, or when something ends all of the user's sessions (password change or reset, role change, deactivation).",
-  ...authed,
+  ...bearer,
   responses: {
     200: {
       description: "Live sessions",
@@ -37,7 +37,7 @@ export const endMySession = createRoute({
   summary: "End one of the caller's sessions",
   description:
     "Its refresh token and access tokens stop working on their very next use. Someone else's session, or an unknown or ended one, is 404.",
-  ...authed,
+  ...bearer,
   request: { params: SessionIdParamSchema },
   responses: {
     204: { description: "Ended" },
@@ -52,7 +52,7 @@ export const listUserSessions = createRoute({
   tags: ["Sessions"],
   summary: "A user's live sessions (admin)",
   description: "Newest first, like GET /auth/sessions, for any user.",
-  ...adminOnly,
+  ...adminBearer,
   request: { params: UserIdParamSchema },
   responses: {
     200: {
@@ -77,7 +77,7 @@ export const endUserSessions = createRoute({
   tags: ["Sessions"],
   summary: "End all of a user's sessions (admin)",
   description: "Every refresh and access token of the user stops working on its very next use.",
-  ...adminOnly,
+  ...adminBearer,
   request: { params: UserIdParamSchema },
   responses: {
     204: { description: "Ended" },

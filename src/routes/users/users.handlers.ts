@@ -6,7 +6,7 @@ import { NO_STORE } from "../../lib/error-handler";
 import { acceptedRevisions, etagOf } from "../../lib/etag";
 import { emailChangedMessage, sendMail } from "../../lib/mail";
 import type { AppRouteHandler } from "../../lib/openapi";
-import type { AuthEnv } from "../../middleware/auth";
+import type { TokenEnv } from "../../middleware/auth";
 import { pageHeaderValues } from "../../schemas/pagination";
 import { toPublicUser } from "../../schemas/user";
 import { readUserAs, removeUser, searchUsers, updateUserAs } from "../../services/users";
@@ -14,9 +14,9 @@ import { mailVerificationLink } from "../verification-mail";
 import type * as routes from "./users.routes";
 import type { UserUpdateSchema } from "./users.schemas";
 
-export const listUsers: AppRouteHandler<typeof routes.listUsers, AuthEnv> = async (c) => {
+export const listUsers: AppRouteHandler<typeof routes.listUsers, TokenEnv> = async (c) => {
   const query = c.req.valid("query");
-  const { users, total } = await searchUsers(c.var.db, {
+  const { users, total } = await searchUsers(c.var.db, c.var.claims, {
     page: query.page,
     perPage: query.per_page,
     q: query.q,
@@ -30,24 +30,28 @@ export const listUsers: AppRouteHandler<typeof routes.listUsers, AuthEnv> = asyn
   });
 };
 
-export const getMe: AppRouteHandler<typeof routes.getMe, AuthEnv> = (c) =>
-  c.json(toPublicUser(c.var.user), 200, { ...NO_STORE, ETag: etagOf(c.var.user) });
-
-export const getUser: AppRouteHandler<typeof routes.getUser, AuthEnv> = async (c) => {
-  const user = await readUserAs(c.var.db, c.var.user, c.req.valid("param").id);
+/** One user as JSON with its ETag: the caller's own, or anyone's for an admin. */
+async function read(c: Context<TokenEnv>, id: string) {
+  const user = await readUserAs(c.var.db, c.var.claims, id);
   return c.json(toPublicUser(user), 200, { ...NO_STORE, ETag: etagOf(user) });
-};
+}
+
+export const getMe: AppRouteHandler<typeof routes.getMe, TokenEnv> = (c) =>
+  read(c, c.var.claims.sub);
+
+export const getUser: AppRouteHandler<typeof routes.getUser, TokenEnv> = (c) =>
+  read(c, c.req.valid("param").id);
 
 /** The one update of every route that changes a user (PATCH or PUT, by id or /me). */
 async function update(
-  c: Context<AuthEnv>,
+  c: Context<TokenEnv>,
   id: string,
   body: z.output<typeof UserUpdateSchema>,
   ifMatch: string | undefined,
 ) {
   const { user, previousEmail } = await updateUserAs(
     c.var.db,
-    c.var.user,
+    c.var.claims,
     id,
     {
       username: body.username,
@@ -80,16 +84,19 @@ async function update(
   });
 }
 
-export const updateMe: AppRouteHandler<typeof routes.updateMe, AuthEnv> = (c) =>
-  update(c, c.var.user.id, c.req.valid("json"), c.req.valid("header")["if-match"]);
+export const updateMe: AppRouteHandler<typeof routes.updateMe, TokenEnv> = (c) =>
+  update(c, c.var.claims.sub, c.req.valid("json"), c.req.valid("header")["if-match"]);
 
-export const patchUser: AppRouteHandler<typeof routes.patchUser, AuthEnv> = (c) =>
+export const patchUser: AppRouteHandler<typeof routes.patchUser, TokenEnv> = (c) =>
   update(c, c.req.valid("param").id, c.req.valid("json"), c.req.valid("header")["if-match"]);
 
-export const putUser: AppRouteHandler<typeof routes.putUser, AuthEnv> = (c) =>
+export const putUser: AppRouteHandler<typeof routes.putUser, TokenEnv> = (c) =>
   update(c, c.req.valid("param").id, c.req.valid("json"), c.req.valid("header")["if-match"]);
 
-export const deleteUser: AppRouteHandler<typeof routes.deleteUser, AuthEnv> = async (c) => {
-  await removeUser(c.var.db, c.req.valid("param").id, { ...clientInfo(c), actorId: c.var.user.id });
+export const deleteUser: AppRouteHandler<typeof routes.deleteUser, TokenEnv> = async (c) => {
+  await removeUser(c.var.db, c.var.claims, c.req.valid("param").id, {
+    ...clientInfo(c),
+    actorId: c.var.claims.sub,
+  });
   return c.json({ message: "User deleted successfully" }, 200);
 };

@@ -9,7 +9,7 @@ import {
 } from "../../lib/openapi";
 import { pageHeaders } from "../../schemas/pagination";
 import { UserIdParamSchema, UserSchema } from "../../schemas/user";
-import { adminOnly, authed } from "../presets";
+import { adminBearer, bearer } from "../presets";
 import { ListUsersQuerySchema, UserUpdatedSchema, UserUpdateSchema } from "./users.schemas";
 
 const etag = { ETag: { schema: { type: "string" as const, example: '"3"' } } };
@@ -44,7 +44,7 @@ export const listUsers = createRoute({
   summary: "List users (admin)",
   description:
     "Paginated, filtered and sorted. `X-Total-Count` carries the number of matches and `Link` (RFC 8288) the first, prev, next and last pages.",
-  ...adminOnly,
+  ...adminBearer,
   request: { query: ListUsersQuerySchema },
   responses: {
     200: {
@@ -63,7 +63,7 @@ export const getMe = createRoute({
   tags: ["Users"],
   summary: "The caller's own user",
   description: "The user of the access token, with its `ETag` for a conditional update.",
-  ...authed,
+  ...bearer,
   responses: {
     200: { description: "The caller", headers: etag, content: jsonContent(UserSchema) },
     ...problemResponses(AUTH_PROBLEMS, SERVER_PROBLEMS),
@@ -78,7 +78,7 @@ export const updateMe = createRoute({
   summary: "Update the caller's own user",
   description:
     "Any non-empty subset of username, email, first_name and last_name. Changing your own email needs `current_password`; `role` and `active` are for admins (403).",
-  ...authed,
+  ...bearer,
   request: { headers: ifMatch, body: { required: true, content: jsonContent(UserUpdateSchema) } },
   responses: {
     200: updatedResponse,
@@ -101,7 +101,7 @@ export const getUser = createRoute({
   tags: ["Users"],
   summary: "Get a user (self or admin)",
   description: "A non-admin asking for anyone else gets 403, whether or not that user exists.",
-  ...authed,
+  ...bearer,
   request: { params: UserIdParamSchema },
   responses: {
     200: { description: "The user", headers: etag, content: jsonContent(UserSchema) },
@@ -124,7 +124,7 @@ const updateRoute = <M extends "put" | "patch">(method: M) =>
     summary: `Update a user (self or admin; partial${method === "put" ? ", like PATCH" : ""})`,
     description:
       "Self or admin may change username, email, first_name and last_name; only an admin may change role and active. Deactivating a user or changing their role ends their sessions. The last active admin cannot be demoted or deactivated (409 last_admin).",
-    ...authed,
+    ...bearer,
     request: {
       params: UserIdParamSchema,
       headers: ifMatch,
@@ -157,7 +157,7 @@ export const deleteUser = createRoute({
   summary: "Delete a user (admin)",
   description:
     "The user's sessions and tokens end with it. The last active admin cannot be deleted.",
-  ...adminOnly,
+  ...adminBearer,
   request: { params: UserIdParamSchema },
   responses: {
     200: { description: "Deleted", content: jsonContent(MessageSchema) },
