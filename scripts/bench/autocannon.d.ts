@@ -1,8 +1,33 @@
 // autocannon ships no types, and @types/autocannon describes an older major version: this is the
-// part of autocannon 9's programmatic API that scripts/bench/measure.ts uses, checked against its README
-// and lib/aggregateResult.js.
+// part of autocannon 9's programmatic API that scripts/bench/measure.ts and chains.ts use, checked
+// against its README, lib/aggregateResult.js and lib/httpClient.js.
 declare module "autocannon" {
   import type { EventEmitter } from "node:events";
+
+  export type Method = "GET" | "POST" | "PATCH";
+
+  /** What a request of `requests` is built from, as setupRequest sees and returns it. */
+  export type RequestData = {
+    method?: Method;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  };
+
+  export type Request = RequestData & {
+    setupRequest?: (request: RequestData, context: Record<string, unknown>) => RequestData;
+    onResponse?: (
+      status: number,
+      body: string,
+      context: Record<string, unknown>,
+      headers: Record<string, string | string[]>,
+    ) => void;
+  };
+
+  /** One connection. */
+  export type Client = EventEmitter & {
+    setRequests(requests: Request[]): void;
+  };
 
   export type Options = {
     url: string;
@@ -11,9 +36,11 @@ declare module "autocannon" {
     duration?: number;
     /** the number of requests to make (spread over the connections) */
     amount?: number;
-    method?: "GET" | "POST";
+    method?: Method;
     headers?: Record<string, string>;
     body?: string;
+    /** called with each connection's Client before it connects */
+    setupClient?: (client: Client) => void;
   };
 
   export type Histogram = {
@@ -42,12 +69,7 @@ declare module "autocannon" {
       stop(): void;
       on(
         event: "response",
-        listener: (
-          client: unknown,
-          statusCode: number,
-          bytes: number,
-          milliseconds: number,
-        ) => void,
+        listener: (client: Client, statusCode: number, bytes: number, milliseconds: number) => void,
       ): Instance;
     };
 

@@ -1,11 +1,14 @@
 // The benchmark's database side, seen from the benchmark: which backend answers, the child process
-// that serves it (database-server.ts), and dropping the scratch database afterwards.
+// that serves it (database-server.ts) and its control requests, SQL of the bench's own sent to the
+// endpoint the way the Worker sends it (so it works on both backends), and dropping the scratch
+// database afterwards.
 import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import pg from "pg";
 import { redactUrl } from "../dev-vars.ts";
 import type { Backend } from "../sql-endpoint/index.ts";
+import type { RecordedStatement } from "./database-server.ts";
 import { startProcess } from "./processes.ts";
 import { messageOf } from "./report.ts";
 
@@ -35,7 +38,14 @@ export async function chooseBackend(
   }
 }
 
-export type DatabaseSide = { sqlUrl: string; countUrl: string; secret: string };
+export type DatabaseSide = {
+  sqlUrl: string;
+  controlUrl: string;
+  secret: string;
+  database: string;
+  /** the database-server process: the SQL endpoint's CPU time */
+  pid: number;
+};
 
 export async function startDatabase(backend: Backend, database: string): Promise<DatabaseSide> {
   const child = startProcess(
@@ -55,7 +65,55 @@ export async function startDatabase(backend: Backend, database: string): Promise
   });
   const [line] = (await Promise.race([once(lines, "line"), exited])) as [string];
   lines.close();
-  return JSON.parse(line) as DatabaseSide;
+  if (child.pid === undefined) throw new Error("the database process has no pid");
+  return { ...(JSON.parse(line) as DatabaseSide), database, pid: child.pid };
+}
+
+async function control(side: DatabaseSide, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${side.controlUrl}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`database server ${path}: ${await response.text()}`);
+  return response.status === 204 ? undefined : response.json();
+}
+
+/** SQL requests the endpoint has had so far: the database round trips. */
+export async function sqlRequests(side: DatabaseSide): Promise<number> {
+  return ((await control(side, "/count")) as { requests: number }).requests;
+}
+
+/** Names the scenario the statements that follow belong to; null stops recording. */
+export async function recordAs(side: DatabaseSide, label: string | null): Promise<void> {
+  await control(side, "/label", { label });
+}
+
+export async function recordedStatements(
+  side: DatabaseSide,
+): Promise<Record<string, RecordedStatement[]>> {
+  return (await control(side, "/recorded")) as Record<string, RecordedStatement[]>;
+}
+
+/** One statement of the bench's own, in Neon's protocol: rows as objects of Postgres text. */
+export async function runSql(
+  side: DatabaseSide,
+  query: string,
+  params: (string | number | null)[] = [],
+): Promise<Record<string, string | null>[]> {
+  const response = await fetch(side.sqlUrl, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      "Neon-Connection-String": `postgres://bench:${side.secret}@localhost/${side.database}`,
+    },
+    body: JSON.stringify({ query, params: params.map((p) => (p === null ? null : String(p))) }),
+  });
+  const body = (await response.json()) as {
+    rows?: Record<string, string | null>[];
+    message?: string;
+  };
+  if (!response.ok) throw new Error(body.message ?? `the SQL endpoint answered ${response.status}`);
+  return body.rows ?? [];
 }
 
 export async function dropScratchDatabase(serverUrl: string, name: string): Promise<void> {

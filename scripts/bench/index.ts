@@ -1,22 +1,30 @@
 // `npm run bench`: measures the Worker on workerd, the runtime Cloudflare Workers run on, against
 // a real PostgreSQL through the same SQL-over-HTTP path it uses against Neon (docs/architecture.md,
-// "Performance, measured honestly"). One run builds the bundle, starts the database side
-// (database-server.ts: SQL endpoint plus a proxy that counts round trips) and workerd, seeds users
-// through the API, loads each endpoint with autocannon, then prints every result as a ratio to the
-// floors of the same run (no database; one trivial query), because absolute numbers from a shared
-// 2-core machine say little on their own. Everything listens on 127.0.0.1 and everything started
-// here is stopped on the way out, on errors and Ctrl-C too. Settings: see settings.ts.
+// "Performance, measured honestly"), and checks it against the targets of targets.ts. One run builds
+// the bundle, starts the database side (database-server.ts: the SQL endpoint, which counts the
+// round trips and records the statements it is sent) and workerd, seeds SEED_USERS users (an admin
+// and one user through the API, the rest with SQL), loads each scenario of scenarios.ts with
+// autocannon, counts the users, then (unless BENCH_PLANS=0) grows the database and EXPLAINs every
+// statement the scenarios sent (plans.ts). It prints the table, the plans and every target as
+// PASS/MISS, and writes it all to bench-results.json. Throughput targets are ratios to the floors of
+// the same run, because absolute numbers from a shared 2-core machine say little on their own.
+// Everything listens on 127.0.0.1 and everything started here is stopped on the way out, on errors
+// and Ctrl-C too. Settings: see settings.ts.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { countUsers } from "./bulk.ts";
+import { openChains } from "./chains.ts";
 import { chooseBackend, dropScratchDatabase, startDatabase } from "./database.ts";
-import { abortLoad, measure, relativeToFloors, type Scenario } from "./measure.ts";
+import { abortLoad, type Measurement, measure } from "./measure.ts";
+import { explainRecorded, growForPlans, PLAN_USERS, planTokens } from "./plans.ts";
 import { runToEnd, stopAll } from "./processes.ts";
-import { messageOf, printReport, round } from "./report.ts";
-import { SEARCH, SEED_USERS, seed } from "./seed.ts";
+import { messageOf, printReport, type Report, round } from "./report.ts";
+import { scenarios } from "./scenarios.ts";
+import { SEED_USERS, seed } from "./seed.ts";
 import {
   BCRYPT_COST,
   bundlePath,
@@ -24,10 +32,12 @@ import {
   databaseServerUrl,
   loginConnections,
   loginSeconds,
+  plans,
   resultsPath,
   seconds,
   warmupSeconds,
 } from "./settings.ts";
+import { evaluateTargets } from "./targets.ts";
 import { startWorkerd, workerdVersion } from "./workerd.ts";
 
 // What cleanUp() must undo besides the processes, filled in as main() gets further.
@@ -37,7 +47,7 @@ let interrupted = false;
 
 async function main(): Promise<void> {
   if (process.platform !== "linux") {
-    throw new Error("the benchmark reads workerd's CPU time from /proc, so it runs on Linux only");
+    throw new Error("the benchmark reads CPU times from /proc, so it runs on Linux only");
   }
   console.log("Building the Worker bundle...");
   await runToEnd("npm", ["run", "--silent", "build:worker"]);
@@ -62,69 +72,79 @@ async function main(): Promise<void> {
     MAIL_PROVIDER: "log",
   });
 
-  console.log(`Seeding an admin and ${SEED_USERS} users through the API (bcrypt cost 10)...`);
-  const seeded = await seed(workerd.base, secretAdminKey);
+  console.log(
+    `Seeding ${SEED_USERS} users: an admin and one user through the API (bcrypt cost ${BCRYPT_COST}), the rest with SQL...`,
+  );
+  const seeded = await seed(workerd.base, secretAdminKey, database);
 
-  const admin = seeded.adminToken;
-  // Round-trip budgets from docs/architecture.md: none without a database, the one trivial query,
-  // at most 2 for an authenticated request, and 1 (plus one bcrypt) for a login.
-  const get = (name: string, path: string, tripBudget: number, token?: string): Scenario => ({
-    name,
-    method: "GET",
-    path,
-    token,
-    tripBudget,
-    connections,
-    seconds,
-  });
-  const scenarios: Scenario[] = [
-    get("GET /health", "/health", 0),
-    get("GET /health/ready", "/health/ready", 1),
-    get("GET /users/me", "/users/me", 2, admin),
-    get("GET /users/{id}", `/users/${seeded.otherUserId}`, 2, admin),
-    get("GET /users?per_page=20", "/users?per_page=20", 2, admin),
-    get(`GET /users?q=${SEARCH}`, `/users?q=${SEARCH}`, 2, admin),
-    {
-      name: "POST /auth/login",
-      method: "POST",
-      path: "/auth/login",
-      body: JSON.stringify(seeded.login),
-      tripBudget: 1,
-      hashesPassword: true,
-      connections: loginConnections,
-      seconds: loginSeconds,
-    },
-  ];
-
-  const rates: Awaited<ReturnType<typeof measure>>[] = [];
-  for (const scenario of scenarios) {
+  const measured: Measurement[] = [];
+  for (const scenario of scenarios(seeded)) {
+    if (scenario.chains) {
+      console.log(`Logging in ${scenario.connections} sessions for ${scenario.name}...`);
+      scenario.chains = await openChains(workerd.base, seeded.login, scenario.connections);
+    }
     console.log(
       `Measuring ${scenario.name}: ${scenario.connections} connections, about ${scenario.seconds} s after ${warmupSeconds} s of warm-up...`,
     );
-    rates.push(await measure(workerd, database.countUrl, scenario));
+    measured.push(await measure(workerd, database, scenario));
   }
-  const measured = relativeToFloors(rates);
+  const seededUsers = await countUsers(database);
 
+  let plansReport: Report["plans"];
+  let plansNote: string | undefined;
+  if (plans) {
+    const tokens = planTokens(backend);
+    const scale = `${PLAN_USERS.toLocaleString("en")} users, ${tokens.toLocaleString("en")} refresh tokens`;
+    console.log(`Growing the database to ${scale} for the query plans...`);
+    await growForPlans(database, tokens);
+    plansReport = { scenarios: await explainRecorded(database), scale };
+    if (backend.kind === "pglite") {
+      plansNote = `Note: on PGlite the plans use ${tokens.toLocaleString("en")} refresh tokens, not 1,000,000 (insert time and memory).`;
+    }
+  } else {
+    plansNote = "Query plans: skipped (BENCH_PLANS=0).";
+  }
+
+  const targets = evaluateTargets({
+    measured,
+    seededUsers,
+    minimumUsers: SEED_USERS,
+    gzipKiB,
+    plans: plansReport,
+  });
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    workerd: workerdVersion(),
+  };
   const results = {
     date: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? "unknown",
-      node: process.version,
-      workerd: workerdVersion(),
-    },
+    machine,
     settings: {
       database: description,
       seconds,
       connections,
       warmupSeconds,
       login: { seconds: loginSeconds, connections: loginConnections, bcryptCost: BCRYPT_COST },
-      seededUsers: SEED_USERS,
+      seedUsers: SEED_USERS,
     },
     bundle: { bytes: bundle.length, gzipKiB: round(gzipKiB, 1) },
+    seededUsers,
     endpoints: measured,
+    targets,
+    plans: plansReport ?? null,
   };
-  printReport(results.machine, description, gzipKiB, measured);
+  printReport({
+    machine,
+    database: description,
+    backend: backend.kind,
+    gzipKiB,
+    measured,
+    targets,
+    plans: plansReport,
+    plansNote,
+  });
   await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nWrote ${resultsPath}`);
 }

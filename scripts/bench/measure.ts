@@ -1,45 +1,45 @@
 // Loads one endpoint with autocannon and measures it: requests per second, latency percentiles,
-// workerd's CPU time and the database round trips per request, each exact over a run of a fixed
-// number of requests sized by a warm-up.
+// workerd's CPU time, the SQL endpoint's CPU time and the database round trips per request, each
+// exact over a run of a fixed number of requests sized by a warm-up. Every answer must be the
+// scenario's status; the database side records the statements of the measured run under the
+// scenario's name, for the query plans.
 import { setTimeout as sleep } from "node:timers/promises";
-import autocannon, { type Instance, type Result } from "autocannon";
+import autocannon, { type Instance, type Method, type Result } from "autocannon";
+import { type Chain, chainedClients, checkChains } from "./chains.ts";
+import { type DatabaseSide, recordAs, sqlRequests } from "./database.ts";
 import { messageOf, round } from "./report.ts";
 import { warmupSeconds } from "./settings.ts";
 import { cpuSecondsOf, type Workerd } from "./workerd.ts";
 
 export type Scenario = {
+  /** what targets.ts knows it by */
+  id: string;
   name: string;
-  method: "GET" | "POST";
+  method: Method;
   path: string;
   token?: string;
   body?: string;
   connections: number;
   seconds: number;
-  /** docs/architecture.md's budget of database round trips per request */
-  tripBudget: number;
-  /** bcrypt dominates its CPU, so the 1 ms CPU budget does not apply */
-  hashesPassword?: boolean;
+  /** one refresh-token chain per connection (chains.ts): the body is each one's newest token */
+  chains?: Chain[];
 };
 
 export type Measurement = {
+  id: string;
   name: string;
   connections: number;
   seconds: number;
   requests: number;
   requestsPerSecond: number;
-  relativeToHealth: number;
-  relativeToReady: number;
   latencyMs: { p50: number; p99: number };
-  non2xx: number;
   workerCpuMsPerRequest: number;
-  /** docs/architecture.md's budget; null where bcrypt is most of the work */
-  workerCpuBudgetMs: number | null;
   databaseRoundTripsPerRequest: number;
-  databaseRoundTripBudget: number;
+  /** the SQL endpoint process's CPU time per SQL request; null without any */
+  endpointCpuMsPerQuery: number | null;
 };
 
-type Rate = Omit<Measurement, "relativeToHealth" | "relativeToReady">;
-
+const EXPECTED_STATUS = 200;
 let running: Instance | undefined;
 let aborted = false;
 
@@ -50,9 +50,9 @@ export function abortLoad(): void {
 }
 
 /**
- * Loads one endpoint for a time (warm-up) or for a number of requests (measurement; see
- * measure()). Seconds run from the first request to the last response: with `amount`, autocannon's
- * own duration also counts the wait for its next one-second tick.
+ * Loads one endpoint for a time or for a number of requests. Seconds run from the first request
+ * to the last response: with `amount`, autocannon's own duration also counts the wait for its
+ * next one-second tick.
  */
 async function load(
   workerd: Workerd,
@@ -70,6 +70,7 @@ async function load(
     headers,
     body: scenario.body,
     connections: scenario.connections,
+    setupClient: scenario.chains ? chainedClients(scenario.chains, scenario.path) : undefined,
     ...size,
   });
   running = instance;
@@ -94,9 +95,14 @@ async function load(
   clearTimeout(guard);
   running = undefined;
   if (aborted) throw new Error("interrupted");
+  if (scenario.chains) checkChains(scenario.chains, scenario.name);
   if (overran) throw new Error(`${scenario.name} ran three times longer than planned`);
-  if (result.non2xx > 0 || result.errors > 0) await failLoudly(workerd, scenario, result);
-  return { result, latencies, seconds: (lastResponseAt - startedAt) / 1000 };
+  const statuses = Object.keys(result.statusCodeStats);
+  if (result.errors > 0 || statuses.some((status) => Number(status) !== EXPECTED_STATUS)) {
+    await failLoudly(workerd, scenario, result);
+  }
+  const seconds = (lastResponseAt - startedAt) / 1000;
+  return { result, latencies, seconds, rate: result.requests.total / seconds };
 }
 
 async function failLoudly(workerd: Workerd, scenario: Scenario, result: Result): Promise<never> {
@@ -113,13 +119,26 @@ async function failLoudly(workerd: Workerd, scenario: Scenario, result: Result):
       ? response
       : `${response.status} ${(await response.text()).slice(0, 500)}`;
   throw new Error(
-    `${scenario.name} must answer only 2xx, but had ${result.non2xx} non-2xx answers and ${result.errors} connection errors (${result.timeouts} timeouts); status codes ${JSON.stringify(result.statusCodeStats)}; one more request now answers: ${sample}\nworkerd's last output:\n${workerd.output()}`,
+    `${scenario.name} must answer only ${EXPECTED_STATUS}, but had status codes ${JSON.stringify(result.statusCodeStats)} and ${result.errors} connection errors (${result.timeouts} timeouts); one more request now answers: ${sample}\nworkerd's last output:\n${workerd.output()}`,
   );
 }
 
-async function databaseRequests(countUrl: string): Promise<number> {
-  const response = await fetch(countUrl);
-  return ((await response.json()) as { requests: number }).requests;
+/** Warms the endpoint up; answers the rate it reached, which sizes the measured run. */
+async function warmUp(workerd: Workerd, scenario: Scenario): Promise<number> {
+  if (!scenario.chains) {
+    const warmup = await load(workerd, scenario, { duration: warmupSeconds });
+    // A timed load ends by cutting off the requests in flight, which workerd may still be
+    // finishing (a login's queued bcrypt takes a few hundred ms): their CPU and queries are not
+    // the measured run's.
+    await sleep(500);
+    return warmup.rate;
+  }
+  // A refresh cut off that way may have spent its token without its answer, the next token, ever
+  // arriving: a chained scenario warms up with whole numbers of requests only, sized by a probe.
+  const minimum = 5 * scenario.connections;
+  const probe = await load(workerd, scenario, { amount: minimum });
+  const amount = Math.max(minimum, Math.round(probe.rate * warmupSeconds));
+  return (await load(workerd, scenario, { amount })).rate;
 }
 
 function percentile(sorted: Float64Array, fraction: number): number {
@@ -128,55 +147,36 @@ function percentile(sorted: Float64Array, fraction: number): number {
 
 export async function measure(
   workerd: Workerd,
-  countUrl: string,
+  database: DatabaseSide,
   scenario: Scenario,
-): Promise<Rate> {
-  const warmup = await load(workerd, scenario, { duration: warmupSeconds });
-  // The warm-up ends by cutting off the requests in flight, which workerd may still be finishing
-  // (a login's queued bcrypt takes a few hundred ms): their CPU and queries are not this run's.
-  await sleep(500);
+): Promise<Measurement> {
+  const rate = await warmUp(workerd, scenario);
   // The measured run is a number of requests, not a time, so that every request it sends is
   // answered and counted: CPU time and round trips per request are then exact, not skewed by
   // requests cut off at the end. The warm-up's rate sizes it to take about `seconds`.
-  const amount = Math.max(
-    10 * scenario.connections,
-    Math.round((warmup.result.requests.total / warmup.seconds) * scenario.seconds),
-  );
-  const cpuBefore = cpuSecondsOf(workerd.pid);
-  const tripsBefore = await databaseRequests(countUrl);
+  const amount = Math.max(10 * scenario.connections, Math.round(rate * scenario.seconds));
+  await recordAs(database, scenario.name);
+  const tripsBefore = await sqlRequests(database);
+  const workerCpuBefore = cpuSecondsOf(workerd.pid);
+  const endpointCpuBefore = cpuSecondsOf(database.pid);
   const run = await load(workerd, scenario, { amount });
-  const cpuSeconds = cpuSecondsOf(workerd.pid) - cpuBefore;
-  const trips = (await databaseRequests(countUrl)) - tripsBefore;
+  const workerCpu = cpuSecondsOf(workerd.pid) - workerCpuBefore;
+  const endpointCpu = cpuSecondsOf(database.pid) - endpointCpuBefore;
+  const trips = (await sqlRequests(database)) - tripsBefore;
+  await recordAs(database, null);
 
   const requests = run.result.requests.total;
   const sorted = Float64Array.from(run.latencies).sort();
   return {
+    id: scenario.id,
     name: scenario.name,
     connections: scenario.connections,
     seconds: round(run.seconds, 2),
     requests,
     requestsPerSecond: round(requests / run.seconds, 1),
     latencyMs: { p50: round(percentile(sorted, 0.5), 2), p99: round(percentile(sorted, 0.99), 2) },
-    non2xx: run.result.non2xx,
-    workerCpuMsPerRequest: round((cpuSeconds * 1000) / requests, 3),
-    workerCpuBudgetMs: scenario.hashesPassword ? null : 1,
-    databaseRoundTripsPerRequest: round(trips / requests, 2),
-    databaseRoundTripBudget: scenario.tripBudget,
+    workerCpuMsPerRequest: round((workerCpu * 1000) / requests, 4),
+    databaseRoundTripsPerRequest: round(trips / requests, 3),
+    endpointCpuMsPerQuery: trips > 0 ? round((endpointCpu * 1000) / trips, 4) : null,
   };
-}
-
-/** Each endpoint's rate as a fraction of the two floors measured in the same run. */
-export function relativeToFloors(measured: Rate[]): Measurement[] {
-  const rateOf = (name: string) => {
-    const rate = measured.find((m) => m.name === name)?.requestsPerSecond;
-    if (!rate) throw new Error(`${name} was not measured`);
-    return rate;
-  };
-  const health = rateOf("GET /health");
-  const ready = rateOf("GET /health/ready");
-  return measured.map((m) => ({
-    ...m,
-    relativeToHealth: round(m.requestsPerSecond / health, 3),
-    relativeToReady: round(m.requestsPerSecond / ready, 3),
-  }));
 }

@@ -1,6 +1,8 @@
 // What the benchmark prints: the table of every endpoint against the floors of the same run, the
-// bundle size, and each budget of docs/architecture.md that a result misses.
+// plan summary of each scenario's statements, every target with PASS/MISS, and the bundle size.
 import type { Measurement } from "./measure.ts";
+import type { ScenarioPlans } from "./plans.ts";
+import type { Target } from "./targets.ts";
 
 export type Machine = { cpus: number; cpuModel: string; node: string; workerd: string };
 
@@ -13,12 +15,10 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export function printReport(
-  machine: Machine,
-  database: string,
-  gzipKiB: number,
-  measured: Measurement[],
-): void {
+function printTable(measured: Measurement[]): void {
+  const rateOf = (id: string) => measured.find((m) => m.id === id)?.requestsPerSecond ?? Number.NaN;
+  const health = rateOf("health");
+  const ready = rateOf("ready");
   const header = [
     "endpoint",
     "conns",
@@ -27,21 +27,21 @@ export function printReport(
     "vs /ready",
     "p50 ms",
     "p99 ms",
-    "non-2xx",
     "CPU ms/req",
     "DB trips/req",
+    "endpoint CPU ms/query",
   ];
   const rows = measured.map((m) => [
     m.name,
     String(m.connections),
     m.requestsPerSecond.toFixed(0),
-    m.relativeToHealth.toFixed(3),
-    m.relativeToReady.toFixed(3),
+    (m.requestsPerSecond / health).toFixed(3),
+    (m.requestsPerSecond / ready).toFixed(3),
     m.latencyMs.p50.toFixed(2),
     m.latencyMs.p99.toFixed(2),
-    String(m.non2xx),
-    m.workerCpuMsPerRequest.toFixed(3),
+    m.workerCpuMsPerRequest.toFixed(4),
     m.databaseRoundTripsPerRequest.toFixed(2),
+    m.endpointCpuMsPerQuery === null ? "-" : m.endpointCpuMsPerQuery.toFixed(3),
   ]);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
@@ -52,41 +52,71 @@ export function printReport(
         column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
       )
       .join("  ");
+  console.log(format(header));
+  console.log(format(widths.map((width) => "-".repeat(width))));
+  for (const row of rows) console.log(format(row));
+}
 
+const oneLine = (query: string, length: number) => {
+  const flat = query.replace(/\s+/g, " ").trim();
+  return flat.length > length ? `${flat.slice(0, length - 3)}...` : flat;
+};
+
+function printPlans(plans: ScenarioPlans[], scale: string): void {
+  console.log("");
+  console.log(`Query plans at ${scale} (EXPLAIN of each distinct statement the Worker sent):`);
+  for (const { scenario, statements } of plans) {
+    console.log(`  ${scenario}`);
+    statements.forEach((s, i) => {
+      const scans = s.error ? `not explained: ${oneLine(s.error, 100)}` : s.nodes.join("; ");
+      const mark = s.seqScans.length > 0 || s.error ? "!" : " ";
+      console.log(`   ${mark}${i + 1}. ${scans || "(no table)"}  [${s.calls} calls]`);
+      if (mark === "!") console.log(`       ${oneLine(s.query, 160)}`);
+    });
+  }
+}
+
+export type Report = {
+  machine: Machine;
+  database: string;
+  backend: "pg" | "pglite";
+  gzipKiB: number;
+  measured: Measurement[];
+  targets: Target[];
+  plans?: { scenarios: ScenarioPlans[]; scale: string };
+  plansNote?: string;
+};
+
+export function printReport(report: Report): void {
+  const { machine, measured } = report;
   console.log("");
   console.log(
     `workerd ${machine.workerd.replace(/^workerd\s*/, "")}, Node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}`,
   );
-  console.log(`Database: ${database}, through the local SQL endpoint and a counting proxy`);
+  console.log(`Database: ${report.database}, through the local SQL endpoint`);
   console.log("");
-  console.log(format(header));
-  console.log(format(widths.map((width) => "-".repeat(width))));
-  for (const row of rows) console.log(format(row));
+  printTable(measured);
   console.log("");
-  console.log(`Worker bundle: ${gzipKiB.toFixed(1)} KiB gzipped (dist/worker.js)`);
   console.log(
     "CPU ms/req: workerd's process CPU time (user + system, its HTTP handling included) / requests.",
   );
   console.log("DB trips/req: requests to the SQL endpoint / HTTP requests.");
-
-  const overBudget: string[] = [];
-  if (gzipKiB > 250) overBudget.push(`bundle ${gzipKiB.toFixed(1)} KiB gzipped > 250 KiB`);
-  for (const m of measured) {
-    if (m.databaseRoundTripsPerRequest > m.databaseRoundTripBudget) {
-      overBudget.push(
-        `${m.name}: ${m.databaseRoundTripsPerRequest.toFixed(2)} database round trips per request > ${m.databaseRoundTripBudget}`,
-      );
-    }
-    if (m.workerCpuBudgetMs !== null && m.workerCpuMsPerRequest >= m.workerCpuBudgetMs) {
-      overBudget.push(
-        `${m.name}: ${m.workerCpuMsPerRequest.toFixed(3)} ms CPU per request >= ${m.workerCpuBudgetMs}`,
-      );
-    }
-  }
-  console.log("");
   console.log(
-    overBudget.length === 0
-      ? "Budgets (docs/architecture.md): all met."
-      : `Over budget (docs/architecture.md):\n${overBudget.map((line) => `  - ${line}`).join("\n")}`,
+    report.backend === "pg"
+      ? "endpoint CPU ms/query: the SQL endpoint process's CPU time / SQL requests; PostgreSQL's own CPU is in its server processes and not counted."
+      : "endpoint CPU ms/query: the SQL endpoint process's CPU time / SQL requests; PGlite runs in that process, so the database's CPU is included.",
   );
+  if (report.plans) printPlans(report.plans.scenarios, report.plans.scale);
+  if (report.plansNote) console.log(`\n${report.plansNote}`);
+
+  console.log("");
+  console.log("Targets:");
+  const width = Math.max(...report.targets.map((t) => t.target.length));
+  for (const t of report.targets) {
+    console.log(`${t.pass ? "PASS" : "MISS"}  ${t.target.padEnd(width)}  measured ${t.shown}`);
+  }
+  const missed = report.targets.filter((t) => !t.pass).length;
+  console.log(`${report.targets.length - missed} of ${report.targets.length} targets met.`);
+  console.log("");
+  console.log(`Worker bundle: ${report.gzipKiB.toFixed(1)} KiB gzipped (dist/worker.js)`);
 }

@@ -1,12 +1,13 @@
-// Fills the benchmark's scratch database through the public API, like any client: an admin and
-// SEED_USERS users with a few first names, so that a search matches more than one page.
+// Fills the benchmark's scratch database: through the public API, like any client, the admin (with
+// the secret admin key) and one ordinary user, the "self" user the scenarios act as; then with SQL
+// (bulk.ts) the rest of SEED_USERS users, who all get the self user's bcrypt hash as the API stored
+// it, so every row looks like a registered user. A few first names, so that a search matches many.
 import { randomBytes } from "node:crypto";
+import { analyze, FIRST_NAMES, insertUsers, LAST_NAMES, username } from "./bulk.ts";
+import { type DatabaseSide, runSql } from "./database.ts";
 
-export const SEED_USERS = 200;
-const SEED_PARALLELISM = 4;
-const FIRST_NAMES = ["Olivia", "Liam", "Emma", "Noah", "Amelia", "Elijah", "Sophia", "Lucas"];
-const LAST_NAMES = ["Smith", "Garcia", "Müller", "Rossi", "Dubois", "Tanaka", "Kowalski"];
-// Matches one first name in eight: 25 of the 200 seeded users, more than the default page of 20.
+export const SEED_USERS = 10_000;
+// Matches one first name in eight: about 1,250 of the 10,000 users, many pages of 20.
 export const SEARCH = "sophia";
 
 async function call(
@@ -28,12 +29,25 @@ async function call(
   return JSON.parse(text);
 }
 
-export async function seed(base: string, secretAdminKey: string) {
+export type Credentials = { email: string; password: string };
+export type Tokens = { access_token: string; refresh_token: string };
+
+export function logIn(base: string, credentials: Credentials): Promise<Tokens> {
+  return call(base, "POST", "/auth/login", 200, credentials) as Promise<Tokens>;
+}
+
+async function idOf(side: DatabaseSide, i: number): Promise<string> {
+  const [row] = await runSql(side, "select id from users where username = $1", [username(i)]);
+  if (!row?.id) throw new Error(`seeding made no user ${username(i)}`);
+  return row.id;
+}
+
+export async function seed(base: string, secretAdminKey: string, side: DatabaseSide) {
   // One strong password for everyone: the API refuses common ones.
   const password = `Bench-${randomBytes(12).toString("base64url")}`;
   const person = (i: number) => ({
-    username: `user${String(i).padStart(4, "0")}`,
-    email: `user${String(i).padStart(4, "0")}@example.com`,
+    username: username(i),
+    email: `${username(i)}@example.com`,
     first_name: FIRST_NAMES[i % FIRST_NAMES.length] ?? "Ada",
     last_name: LAST_NAMES[i % LAST_NAMES.length] ?? "Lovelace",
     password,
@@ -44,29 +58,31 @@ export async function seed(base: string, secretAdminKey: string) {
     email: "admin@example.com",
     secret_admin_key: secretAdminKey,
   });
-  const ids: string[] = [];
-  let next = 1;
-  // A few at a time: bcrypt keeps workerd's one JS thread busy, more would only queue.
-  await Promise.all(
-    Array.from({ length: SEED_PARALLELISM }, async () => {
-      while (next <= SEED_USERS) {
-        const i = next++;
-        const answer = (await call(base, "POST", "/auth/register", 201, person(i))) as {
-          user: { id: string };
-        };
-        ids[i] = answer.user.id;
-      }
-    }),
-  );
-  const adminLogin = (await call(base, "POST", "/auth/login", 200, {
-    email: "admin@example.com",
-    password,
-  })) as { access_token: string };
-  const otherUserId = ids[Math.floor(SEED_USERS / 2)];
-  if (!otherUserId) throw new Error("seeding registered no users");
+  const self = (await call(base, "POST", "/auth/register", 201, person(1))) as {
+    user: { id: string };
+  };
+  const [stored] = await runSql(side, "select password_hash from users where id = $1", [
+    self.user.id,
+  ]);
+  if (!stored?.password_hash) throw new Error("the registered user has no password hash");
+  // The admin and user000001 are registered; users 2 to SEED_USERS - 1 make SEED_USERS in all.
+  await insertUsers(side, 2, SEED_USERS - 1, stored.password_hash);
+  await analyze(side);
+
+  const login = { email: person(1).email, password };
+  const [adminLogin, selfLogin] = await Promise.all([
+    logIn(base, { email: "admin@example.com", password }),
+    logIn(base, login),
+  ]);
+  const middle = Math.floor(SEED_USERS / 2);
   return {
     adminToken: adminLogin.access_token,
-    otherUserId,
-    login: { email: person(1).email, password },
+    selfToken: selfLogin.access_token,
+    selfId: self.user.id,
+    /** a bulk-seeded user the admin reads */
+    otherUserId: await idOf(side, middle),
+    /** another one, whom the admin patches */
+    patchUserId: await idOf(side, middle + 1),
+    login,
   };
 }

@@ -1,7 +1,8 @@
 // Where the benchmark finds what it runs, and how long and hard it loads each endpoint. Settings
-// come from the environment: BENCH_SECONDS (8) per endpoint, BENCH_CONNECTIONS (32), and
+// come from the environment: BENCH_SECONDS (8) per endpoint, BENCH_CONNECTIONS (32),
 // BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), the server to create a scratch
-// database on; embedded PGlite stands in when it does not answer.
+// database on (embedded PGlite stands in when it does not answer), and BENCH_PLANS (1): 0 skips
+// the query-plan phase (plans.ts), which grows the database after the throughput runs.
 import { join, resolve } from "node:path";
 
 export const root = resolve(import.meta.dirname, "../..");
@@ -20,6 +21,7 @@ export const warmupSeconds = Math.min(2, seconds);
 export const BCRYPT_COST = 10;
 export const loginConnections = 4;
 export const loginSeconds = Math.max(2, Math.round(seconds / 2));
+export const plans = process.env.BENCH_PLANS !== "0";
 
 function positiveFromEnv(name: string, fallback: number): number {
   const text = process.env[name];

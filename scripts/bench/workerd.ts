@@ -48,7 +48,7 @@ const config :Workerd.Config = (
   services = [
     (name = "api", worker = .api),
     # workerd's default outbound refuses private addresses; the Worker needs only loopback,
-    # where the SQL endpoint's proxy listens.
+    # where the SQL endpoint listens.
     (name = "loopback", network = (allow = ["local"])),
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "api")],

@@ -3,5 +3,6 @@
 // docs/architecture.md, "The database path"). Behind it: embedded PGlite, or a real PostgreSQL
 // server. It runs any SQL it is sent, so it serves only this project's Worker (see access.ts).
 // This is what the dev server, the tests and the benchmark import; `cli.ts` runs it alone.
-export type { Backend } from "./database.ts";
+export type { Backend, Statement } from "./database.ts";
+export type { ParsedRequest } from "./request.ts";
 export { type SqlEndpoint, type SqlEndpointOptions, startSqlEndpoint } from "./server.ts";

@@ -12,7 +12,7 @@ import { type Backend, type Database, isDatabaseError, type Log } from "./databa
 import { HttpError, headerOf, messageOf, parseJson, readBody, sendJson } from "./http.ts";
 import { lockDataDir } from "./lock.ts";
 import { databaseRegistry } from "./registry.ts";
-import { batchOptionsOf, connectionTargetOf, parseRequest } from "./request.ts";
+import { batchOptionsOf, connectionTargetOf, type ParsedRequest, parseRequest } from "./request.ts";
 import { databaseErrorBody, toWire } from "./response.ts";
 
 export type SqlEndpointOptions = {
@@ -28,6 +28,11 @@ export type SqlEndpointOptions = {
   port?: number;
   /** default silent */
   log?: Log;
+  /**
+   * Called with every SQL request that passed the access rules and parsed, before it runs (the
+   * benchmark counts and records them this way). Default none.
+   */
+  onRequest?: (database: string, request: ParsedRequest) => void;
 };
 
 export type SqlEndpoint = {
@@ -81,6 +86,7 @@ export async function startSqlEndpoint(opts: SqlEndpointOptions): Promise<SqlEnd
 
     const body = parseJson(await readBody(req));
     const request = parseRequest(body);
+    opts.onRequest?.(name, request);
     const batchOptions = request.kind === "batch" ? batchOptionsOf(req) : {};
     const arrayMode = headerOf(req, "neon-array-mode")?.toLowerCase() === "true";
 

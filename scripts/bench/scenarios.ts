@@ -1,0 +1,61 @@
+// The scenarios `npm run bench` measures, in order: the two floors (no database; one trivial
+// query), the authenticated reads, the list with and without a search, an admin's PATCH, the
+// refresh-token rotation and the login. targets.ts knows each by its id.
+import type { Scenario } from "./measure.ts";
+import { SEARCH, type seed } from "./seed.ts";
+import { connections, loginConnections, loginSeconds, seconds } from "./settings.ts";
+
+type Seeded = Awaited<ReturnType<typeof seed>>;
+
+export function scenarios(seeded: Seeded): Scenario[] {
+  const admin = seeded.adminToken;
+  const self = seeded.selfToken;
+  const get = (id: string, name: string, path: string, token?: string): Scenario => ({
+    id,
+    name,
+    method: "GET",
+    path,
+    token,
+    connections,
+    seconds,
+  });
+  const list = "/users?per_page=20";
+  return [
+    get("health", "GET /health", "/health"),
+    get("ready", "GET /health/ready", "/health/ready"),
+    get("me", "GET /users/me", "/users/me", self),
+    get("selfById", "GET /users/{id} self", `/users/${seeded.selfId}`, self),
+    get("otherById", "GET /users/{id} admin, other", `/users/${seeded.otherUserId}`, admin),
+    get("list", `GET ${list}`, list, admin),
+    get("search", `GET ${list}&q=${SEARCH}`, `${list}&q=${SEARCH}`, admin),
+    {
+      id: "patch",
+      name: "PATCH /users/{id} admin",
+      method: "PATCH",
+      path: `/users/${seeded.patchUserId}`,
+      token: admin,
+      body: JSON.stringify({ first_name: "Bench" }),
+      connections,
+      seconds,
+    },
+    {
+      id: "refresh",
+      name: "POST /auth/refresh",
+      method: "POST",
+      path: "/auth/refresh",
+      connections,
+      seconds,
+      // Filled in when the scenario's turn comes (index.ts): one session per connection.
+      chains: [],
+    },
+    {
+      id: "login",
+      name: "POST /auth/login",
+      method: "POST",
+      path: "/auth/login",
+      body: JSON.stringify(seeded.login),
+      connections: loginConnections,
+      seconds: loginSeconds,
+    },
+  ];
+}
