@@ -69,6 +69,31 @@ export async function insertRefreshTokens(side: DatabaseSide, count: number): Pr
   );
 }
 
+/**
+ * The other tables the hot statements read, at a realistic size for that many users: one
+ * throttle window per `count` emails that failed a login, and `count` security events spread
+ * over the users. (A near-empty table is read by a sequential scan, rightly: it would say
+ * nothing about the plan at scale.)
+ */
+export async function insertThrottlesAndEvents(side: DatabaseSide, count: number): Promise<void> {
+  await runSql(
+    side,
+    `insert into auth_throttles (key, failures, window_started_at)
+     select 'login:bulk' || g || '@example.com', 1 + g % 12, now() - make_interval(secs => g % 3600)
+     from generate_series(1, $1::int) as g`,
+    [count],
+  );
+  await runSql(
+    side,
+    `insert into security_events (id, user_id, type, at, detail)
+     select gen_random_uuid(), u.id, 'login.succeeded', now() - make_interval(secs => g), '{}'
+     from generate_series(0, $1::int - 1) as g
+     join (select id, row_number() over (order by id) - 1 as n from users) as u
+       on u.n = g % (select count(*) from users)`,
+    [count],
+  );
+}
+
 export async function analyze(side: DatabaseSide): Promise<void> {
   await runSql(side, "analyze");
 }

@@ -4,7 +4,7 @@
 // EXPLAINed (FORMAT JSON, never ANALYZE: plain EXPLAIN of a data-modifying statement changes
 // nothing). A sequential scan of a table in any of them is a miss; bitmap scans are index scans.
 import type { Backend } from "../sql-endpoint/index.ts";
-import { analyze, insertRefreshTokens, insertUsers } from "./bulk.ts";
+import { analyze, insertRefreshTokens, insertThrottlesAndEvents, insertUsers } from "./bulk.ts";
 import { type DatabaseSide, recordedStatements, runSql } from "./database.ts";
 import type { RecordedStatement } from "./database-server.ts";
 import { SEED_USERS } from "./seed.ts";
@@ -36,7 +36,10 @@ type PlanNode = {
   Plans?: PlanNode[];
 };
 
-/** Grows the data: users up to PLAN_USERS with the hash they already have, then the tokens. */
+/**
+ * Grows the data: users up to PLAN_USERS with the hash they already have, then the tokens, and
+ * as many throttle windows and security events as users.
+ */
 export async function growForPlans(side: DatabaseSide, tokens: number): Promise<void> {
   const [row] = await runSql(
     side,
@@ -45,6 +48,7 @@ export async function growForPlans(side: DatabaseSide, tokens: number): Promise<
   if (!row?.password_hash) throw new Error("no user to copy a password hash from");
   await insertUsers(side, SEED_USERS, PLAN_USERS - 1, row.password_hash);
   await insertRefreshTokens(side, tokens);
+  await insertThrottlesAndEvents(side, PLAN_USERS);
   await analyze(side);
 }
 
