@@ -1,8 +1,9 @@
 // Who is calling: the authentication rule of every request with an access token, as a query of
 // its own (authenticate) or as a condition that the request's own statement carries
 // (callerIsLive), so that most authenticated requests take one database round trip.
-import { eq, type SQL, sql } from "drizzle-orm";
+import { eq, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { preparedPerClient } from "../db/prepared";
 import { refreshTokens, type UserRow, users } from "../db/schema";
 import { type FieldError, problems } from "../lib/problems";
 import type { AccessClaims } from "../lib/tokens";
@@ -19,29 +20,56 @@ export const familyIsLive = (familyId: SQL | string) =>
 /** The caller, as the verified access token names them: who, in which role, version and session. */
 export type Caller = Pick<AccessClaims, "sub" | "role" | "ver" | "sid">;
 
+/** A caller's values, or the placeholders of a prepared statement that stand for them. */
+type CallerValues = { [K in keyof Caller]: Caller[K] | Placeholder };
+
+/** The placeholders of callerIsLive in a prepared statement, filled by callerParams. */
+export const CALLER_PLACEHOLDERS: CallerValues = {
+  sub: sql.placeholder("caller_sub"),
+  role: sql.placeholder("caller_role"),
+  ver: sql.placeholder("caller_ver"),
+  sid: sql.placeholder("caller_sid"),
+};
+
+/** The values of CALLER_PLACEHOLDERS for one caller. */
+export const callerParams = (caller: Caller) => ({
+  caller_sub: caller.sub,
+  caller_role: caller.role,
+  caller_ver: caller.ver,
+  caller_sid: caller.sid,
+});
+
 /**
  * The authentication rule as a condition any statement can carry: the user the token names
  * exists, is active and still has the token's version, and the session is live. The version
  * moves with every role change, so a live token's role is still the caller's. A request whose
  * one statement carries this needs no query of its own to authenticate: one round trip, not two.
  */
-export const callerIsLive = (caller: Caller) =>
+export const callerIsLive = (caller: CallerValues) =>
   sql<boolean>`exists (select 1 from ${users} caller where caller.id = ${caller.sub}
     and caller.active and caller.token_version = ${caller.ver}
-    and caller.role = ${caller.role}::user_role and ${familyIsLive(caller.sid)})`;
+    and caller.role = ${caller.role}::user_role and ${familyIsLive(sql`${caller.sid}`)})`;
 
 const revoked = () => problems.invalidToken("The access token has been revoked.");
+
+const authenticationQuery = preparedPerClient((db) =>
+  db
+    .select({
+      user: users,
+      sessionLive: sql<boolean>`${familyIsLive(sql`${CALLER_PLACEHOLDERS.sid}`)}`,
+    })
+    .from(users)
+    .where(eq(users.id, CALLER_PLACEHOLDERS.sub))
+    .limit(1)
+    .prepare("authenticate"),
+);
 
 /**
  * The user an access token names, read with whether its session is still live in one query, so
  * a deleted, deactivated or revoked user is refused on the very next request.
  */
 export async function authenticate(db: Db, caller: Caller): Promise<UserRow> {
-  const [found] = await db
-    .select({ user: users, sessionLive: sql<boolean>`${familyIsLive(caller.sid)}` })
-    .from(users)
-    .where(eq(users.id, caller.sub))
-    .limit(1);
+  const [found] = await authenticationQuery(db).execute(callerParams(caller));
   if (
     !found?.sessionLive ||
     !found.user.active ||
@@ -53,16 +81,16 @@ export async function authenticate(db: Db, caller: Caller): Promise<UserRow> {
   return found.user;
 }
 
-/**
- * For a statement that carried callerIsLive: refuses the request when the caller was not live.
- * `live` undefined means the statement returned no row to tell, so one more query asks.
- */
 /** The 403 for what the caller's role does not allow, once their token is known to be live. */
 export async function refusal(db: Db, caller: Caller, detail: string, fields?: FieldError[]) {
   await authenticate(db, caller);
   return problems.forbidden(detail, fields);
 }
 
+/**
+ * For a statement that carried callerIsLive: refuses the request when the caller was not live.
+ * `live` undefined means the statement returned no row to tell, so one more query asks.
+ */
 export async function assertCallerLive(db: Db, caller: Caller, live: boolean | undefined) {
   if (live === undefined) await authenticate(db, caller);
   else if (!live) throw revoked();

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, getTableColumns, inArray, type SQL, sql } fr
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { violatedUniqueConstraint } from "../db/errors";
+import { preparedPerClient } from "../db/prepared";
 import { rowOf } from "../db/rows";
 import { type Role, type UserRow, userSearchText, users } from "../db/schema";
 import type { Config } from "../env";
@@ -16,7 +17,15 @@ import {
 } from "../lib/password";
 import { type ApiError, problems } from "../lib/problems";
 import type { UserSort } from "../schemas/user";
-import { assertCallerLive, authenticate, type Caller, callerIsLive, refusal } from "./caller";
+import {
+  assertCallerLive,
+  authenticate,
+  CALLER_PLACEHOLDERS,
+  type Caller,
+  callerIsLive,
+  callerParams,
+  refusal,
+} from "./caller";
 import { type EventContext, insertEvents, runRecorded } from "./events";
 import {
   assertGuardOpen,
@@ -152,16 +161,21 @@ export async function checkCredentials(
   return { user, upgrade };
 }
 
+const userAsCallerQuery = preparedPerClient((db) =>
+  db
+    .select({ user: users, callerLive: callerIsLive(CALLER_PLACEHOLDERS) })
+    .from(users)
+    .where(eq(users.id, sql.placeholder("id")))
+    .limit(1)
+    .prepare("find_user_as"),
+);
+
 /**
  * The user with the id, read with whether the caller is live, in one statement: the caller's
  * authentication rides on the read instead of taking a round trip of its own.
  */
 async function findUserAs(db: Db, caller: Caller, id: string): Promise<UserRow | undefined> {
-  const [found] = await db
-    .select({ user: users, callerLive: callerIsLive(caller) })
-    .from(users)
-    .where(eq(users.id, id))
-    .limit(1);
+  const [found] = await userAsCallerQuery(db).execute({ id, ...callerParams(caller) });
   await assertCallerLive(db, caller, found?.callerLive);
   return found?.user;
 }
