@@ -94,6 +94,15 @@ describe("GET /users/me", () => {
     expect(res.json.id).toBe(user.id);
   });
 
+  it("refuses a token it accepted before, once the secret is another (verified tokens are cached per secret)", async () => {
+    const user = await signUp();
+    expect((await me(user.token)).status).toBe(200);
+    const rotated = { JWT_SECRET: "another-secret-another-secret-another-secret" };
+    const res = await call("/users/me", { token: user.token, env: rotated });
+    expectProblem(res, 401, "invalid_token");
+    expect((await me(user.token)).status).toBe(200);
+  });
+
   it.each(forgeries)("refuses %s with 401 and a Bearer challenge", async (_label, forge) => {
     const session = await signUp();
     const res = await me({ authorization: await forge(session) });
