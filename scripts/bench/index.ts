@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const seeded = await seed(workerd.base, secretAdminKey, database);
 
   const measured: Measurement[] = [];
-  for (const scenario of scenarios(seeded)) {
+  for (const scenario of scenarios(seeded, workerd.references)) {
     if (scenario.chains) {
       console.log(`Logging in ${scenario.connections} sessions for ${scenario.name}...`);
       scenario.chains = await openChains(workerd.base, seeded.login, scenario.connections);

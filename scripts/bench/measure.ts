@@ -23,6 +23,8 @@ export type Scenario = {
   seconds: number;
   /** one refresh-token chain per connection (chains.ts): the body is each one's newest token */
   chains?: Chain[];
+  /** a reference Worker's origin instead of the API's (workerd.ts, REFERENCE_WORKERS) */
+  origin?: string;
 };
 
 export type Measurement = {
@@ -65,7 +67,7 @@ async function load(
   const startedAt = performance.now();
   let lastResponseAt = startedAt;
   const instance = autocannon({
-    url: `${workerd.base}${scenario.path}`,
+    url: `${scenario.origin ?? workerd.base}${scenario.path}`,
     method: scenario.method,
     headers,
     body: scenario.body,
@@ -106,7 +108,7 @@ async function load(
 }
 
 async function failLoudly(workerd: Workerd, scenario: Scenario, result: Result): Promise<never> {
-  const response = await fetch(`${workerd.base}${scenario.path}`, {
+  const response = await fetch(`${scenario.origin ?? workerd.base}${scenario.path}`, {
     method: scenario.method,
     headers: {
       ...(scenario.token ? { Authorization: `Bearer ${scenario.token}` } : {}),

@@ -1,13 +1,15 @@
-// The scenarios `npm run bench` measures, in order: the two floors (no database; one trivial
-// query), the authenticated reads, the list with and without a search, an admin's PATCH, the
+// The scenarios `npm run bench` measures, in order: this workerd's own floors (reference Workers
+// without the API: one that only answers, one that sends a trivial query first), the API's two
+// floors (no database; one trivial query), the authenticated reads, the list with and without a search, an admin's PATCH, the
 // refresh-token rotation and the login. targets.ts knows each by its id.
 import type { Scenario } from "./measure.ts";
 import { SEARCH, type seed } from "./seed.ts";
 import { connections, loginConnections, loginSeconds, seconds } from "./settings.ts";
+import type { Workerd } from "./workerd.ts";
 
 type Seeded = Awaited<ReturnType<typeof seed>>;
 
-export function scenarios(seeded: Seeded): Scenario[] {
+export function scenarios(seeded: Seeded, references: Workerd["references"]): Scenario[] {
   const admin = seeded.adminToken;
   const self = seeded.selfToken;
   const get = (id: string, name: string, path: string, token?: string): Scenario => ({
@@ -21,6 +23,8 @@ export function scenarios(seeded: Seeded): Scenario[] {
   });
   const list = "/users?per_page=20";
   return [
+    { ...get("bare", "reference: bare Worker", "/"), origin: references.bare },
+    { ...get("bareQuery", "reference: bare Worker + 1 query", "/"), origin: references.bareQuery },
     get("health", "GET /health", "/health"),
     get("ready", "GET /health/ready", "/health/ready"),
     get("me", "GET /users/me", "/users/me", self),

@@ -11,6 +11,8 @@ import { bundlePath, root, workerdBin } from "./settings.ts";
 
 export type Workerd = {
   base: string;
+  /** the reference Workers' origins (REFERENCE_WORKERS) */
+  references: { bare: string; bareQuery: string };
   pid: number;
   /** workerd's last output, for error messages: it explains a bad config, the Worker its 500s */
   output(): string;
@@ -25,7 +27,11 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function workerdConfig(port: number, bindings: Record<string, string>): string {
+function workerdConfig(
+  port: number,
+  references: { bare: number; bareQuery: number },
+  bindings: Record<string, string>,
+): string {
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(
     readFileSync(join(root, "wrangler.toml"), "utf8"),
   )?.[1];
@@ -47,11 +53,17 @@ function workerdConfig(port: number, bindings: Record<string, string>): string {
 const config :Workerd.Config = (
   services = [
     (name = "api", worker = .api),
+    (name = "bare", worker = .bare),
+    (name = "bareQuery", worker = .bareQuery),
     # workerd's default outbound refuses private addresses; the Worker needs only loopback,
     # where the SQL endpoint listens.
     (name = "loopback", network = (allow = ["local"])),
   ],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "api")],
+  sockets = [
+    (name = "http", address = "127.0.0.1:${port}", http = (), service = "api"),
+    (name = "bare", address = "127.0.0.1:${references.bare}", http = (), service = "bare"),
+    (name = "bareQuery", address = "127.0.0.1:${references.bareQuery}", http = (), service = "bareQuery"),
+  ],
   extensions = [(modules = [(name = "bench:limiter", esModule = embed "limiter.js", internal = true)])],
 );
 
@@ -63,8 +75,52 @@ ${bindingList}
   ],
   globalOutbound = "loopback",
 );
+
+# The floors of this machine's workerd (REFERENCE_WORKERS): a Worker that only answers, and one
+# that sends one trivial query to the same SQL endpoint first.
+const bare :Workerd.Worker = (
+  modules = [(name = "bare.js", esModule = embed "bare.js")],
+  compatibilityDate = ${text(compatibilityDate)},
+);
+
+const bareQuery :Workerd.Worker = (
+  modules = [(name = "bare-query.js", esModule = embed "bare-query.js")],
+  compatibilityDate = ${text(compatibilityDate)},
+  bindings = [
+    (name = "SQL_URL", text = ${text(bindings.NEON_FETCH_ENDPOINT ?? "")}),
+    (name = "DATABASE_URL", text = ${text(bindings.DATABASE_URL ?? "")}),
+  ],
+  globalOutbound = "loopback",
+);
 `;
 }
+
+/**
+ * Two Workers with nothing of the API in them, served by the same workerd process, so that the
+ * cost of the runtime itself is measured in the same run: answering a request (the floor under
+ * GET /health), and answering after one `select 1` sent to the SQL endpoint with a plain fetch in
+ * Neon's protocol (the floor under any request that queries the database: no driver, no drizzle).
+ */
+const REFERENCE_WORKERS = {
+  "bare.js": `export default {
+  fetch() {
+    return new Response('{"status":"ok"}', { headers: { "Content-Type": "application/json" } });
+  },
+};
+`,
+  "bare-query.js": `export default {
+  async fetch(request, env) {
+    const answer = await fetch(env.SQL_URL, {
+      method: "POST",
+      headers: { "Neon-Connection-String": env.DATABASE_URL, "Content-Type": "application/json" },
+      body: '{"query":"select 1","params":[]}',
+    });
+    await answer.json();
+    return new Response('{"status":"ok"}', { headers: { "Content-Type": "application/json" } });
+  },
+};
+`,
+};
 
 /** The [[ratelimits]] binding names of wrangler.toml. */
 function limiterNames(): string[] {
@@ -85,10 +141,18 @@ export async function startWorkerd(
   bindings: Record<string, string>,
 ): Promise<Workerd> {
   const port = await freePort();
+  const referencePorts = { bare: await freePort(), bareQuery: await freePort() };
   await copyFile(bundlePath, join(dir, "worker.js"));
   await writeFile(join(dir, "limiter.js"), limiterModule);
+  for (const [name, source] of Object.entries(REFERENCE_WORKERS)) {
+    await writeFile(join(dir, name), source);
+  }
   const configPath = join(dir, "bench.capnp");
-  await writeFile(configPath, workerdConfig(port, bindings));
+  await writeFile(configPath, workerdConfig(port, referencePorts, bindings));
+  const references = {
+    bare: `http://127.0.0.1:${referencePorts.bare}`,
+    bareQuery: `http://127.0.0.1:${referencePorts.bareQuery}`,
+  };
   const child = startProcess(workerdBin, ["serve", configPath], {
     stdin: "ignore",
     stderr: "pipe",
@@ -107,7 +171,8 @@ export async function startWorkerd(
     try {
       const response = await fetch(`${base}/health`);
       await response.body?.cancel();
-      if (response.ok && child.pid !== undefined) return { base, pid: child.pid, output };
+      if (response.ok && child.pid !== undefined)
+        return { base, references, pid: child.pid, output };
     } catch {
       // Not listening yet.
     }

@@ -5,7 +5,7 @@
 // accepts exactly what the server accepts (test/node/openapi-patterns.test.ts holds each one
 // against its zod schema), so Swagger UI and code generators refuse nothing the server takes.
 import { z } from "@hono/zod-openapi";
-import { roleEnum, type UserRow } from "../db/schema";
+import { roleEnum, type UserRow, users } from "../db/schema";
 
 /** Unicode's control characters (category Cc: C0, DEL and C1), as a range for a character class. */
 const CONTROL = "\\u0000-\\u001F\\u007F-\\u009F";
@@ -86,8 +86,28 @@ export const UserSchema = z
 
 export type PublicUser = z.infer<typeof UserSchema>;
 
+/**
+ * The columns a public user is made of: what a list reads, so that no other column is fetched
+ * and mapped for each of its rows.
+ */
+export const publicUserColumns = {
+  id: users.id,
+  username: users.username,
+  email: users.email,
+  firstName: users.firstName,
+  lastName: users.lastName,
+  role: users.role,
+  active: users.active,
+  emailVerified: users.emailVerified,
+  mfaEnabled: users.mfaEnabled,
+  createdAt: users.createdAt,
+  updatedAt: users.updatedAt,
+};
+
+export type PublicUserRow = Pick<UserRow, keyof typeof publicUserColumns>;
+
 /** The only way a user row leaves the API: an allow-list, so secrets never slip out. */
-export function toPublicUser(row: UserRow): PublicUser {
+export function toPublicUser(row: PublicUserRow): PublicUser {
   return {
     id: row.id,
     username: row.username,

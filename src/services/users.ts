@@ -16,7 +16,7 @@ import {
   verifyPassword,
 } from "../lib/password";
 import { type ApiError, problems } from "../lib/problems";
-import type { UserSort } from "../schemas/user";
+import { type PublicUserRow, publicUserColumns, type UserSort } from "../schemas/user";
 import {
   assertCallerLive,
   authenticate,
@@ -231,7 +231,7 @@ export async function searchUsers(db: Db, caller: Caller, filter: UserListFilter
 
   const rows = await db
     .select({
-      user: users,
+      ...publicUserColumns,
       total: sql<number>`count(*) over()`.mapWith(Number),
       callerLive: callerIsLive(caller),
     })
@@ -246,7 +246,8 @@ export async function searchUsers(db: Db, caller: Caller, filter: UserListFilter
   const total =
     rows[0]?.total ??
     (filter.page > 1 ? ((await db.select({ n: count() }).from(users).where(where))[0]?.n ?? 0) : 0);
-  return { users: rows.map((r) => r.user), total };
+  const page: PublicUserRow[] = rows;
+  return { users: page, total };
 }
 
 /**
