@@ -215,39 +215,79 @@ export type UserListFilter = {
  * either, so it asks once more.
  */
 export async function searchUsers(db: Db, caller: Caller, filter: UserListFilter) {
-  const conditions: SQL[] = [];
-  if (filter.q) {
-    const pattern = `%${filter.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    conditions.push(sql`${userSearchText(users)} like lower(${pattern})`);
-  }
-  if (filter.role) conditions.push(eq(users.role, filter.role));
-  if (filter.active !== undefined) conditions.push(eq(users.active, filter.active));
-  const where = conditions.length ? and(...conditions) : undefined;
-
-  const descending = filter.sort.startsWith("-");
-  const key = filter.sort.replace(/^-/, "") as keyof typeof sortColumns;
-  const direction = descending ? desc : asc;
-  const order = [...sortColumns[key].map((column) => direction(column)), direction(users.id)];
-
-  const rows = await db
-    .select({
-      ...publicUserColumns,
-      total: sql<number>`count(*) over()`.mapWith(Number),
-      callerLive: callerIsLive(caller),
-    })
-    .from(users)
-    .where(where)
-    .orderBy(...order)
-    .limit(filter.perPage)
-    .offset((filter.page - 1) * filter.perPage);
+  const rows = await listQuery(db, filter).execute({
+    ...callerParams(caller),
+    pattern: filter.q && containing(filter.q),
+    role: filter.role,
+    active: filter.active,
+    limit: filter.perPage,
+    offset: (filter.page - 1) * filter.perPage,
+  });
   await assertCallerLive(db, caller, rows[0]?.callerLive);
 
   // Past the last page the window count has no row to ride on: count separately.
   const total =
     rows[0]?.total ??
-    (filter.page > 1 ? ((await db.select({ n: count() }).from(users).where(where))[0]?.n ?? 0) : 0);
+    (filter.page > 1
+      ? ((await db.select({ n: count() }).from(users).where(listWhere(filter)))[0]?.n ?? 0)
+      : 0);
   const page: PublicUserRow[] = rows;
   return { users: page, total };
+}
+
+/** A LIKE pattern that matches the text anywhere, its own wildcards escaped. */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+
+/** The list's filter: its values, or (for a prepared statement) placeholders in their place. */
+function listWhere(filter: UserListFilter, placeholders = false) {
+  const conditions: SQL[] = [];
+  if (filter.q) {
+    const pattern = placeholders ? sql.placeholder("pattern") : containing(filter.q);
+    conditions.push(sql`${userSearchText(users)} like lower(${pattern})`);
+  }
+  if (filter.role) {
+    conditions.push(eq(users.role, placeholders ? sql.placeholder("role") : filter.role));
+  }
+  if (filter.active !== undefined) {
+    conditions.push(eq(users.active, placeholders ? sql.placeholder("active") : filter.active));
+  }
+  return conditions.length ? and(...conditions) : undefined;
+}
+
+/**
+ * The list statement of a filter's shape (which filters, which order), prepared once per client:
+ * a list request only fills in the values.
+ */
+const listStatements = preparedPerClient(() => new Map<string, ReturnType<typeof prepareList>>());
+
+function listQuery(db: Db, filter: UserListFilter) {
+  const shape = `${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.sort}`;
+  const statements = listStatements(db);
+  let statement = statements.get(shape);
+  if (!statement) {
+    statement = prepareList(db, filter);
+    statements.set(shape, statement);
+  }
+  return statement;
+}
+
+function prepareList(db: Db, filter: UserListFilter) {
+  const descending = filter.sort.startsWith("-");
+  const key = filter.sort.replace(/^-/, "") as keyof typeof sortColumns;
+  const direction = descending ? desc : asc;
+  const order = [...sortColumns[key].map((column) => direction(column)), direction(users.id)];
+  return db
+    .select({
+      ...publicUserColumns,
+      total: sql<number>`count(*) over()`.mapWith(Number),
+      callerLive: callerIsLive(CALLER_PLACEHOLDERS),
+    })
+    .from(users)
+    .where(listWhere(filter, true))
+    .orderBy(...order)
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare("list_users");
 }
 
 /**
@@ -382,7 +422,6 @@ async function updateUser(
   acceptedRevisions: number[] | undefined,
   context: EventContext,
 ): Promise<UserUpdate> {
-  const admins = lockedAdmins(db);
   const newRole = changes.role === undefined ? sql`${users.role}` : sql`${changes.role}::user_role`;
   const newActive =
     changes.active === undefined ? sql`${users.active}` : sql`${changes.active}::boolean`;
@@ -390,10 +429,11 @@ async function updateUser(
   const conditions = [eq(users.id, id), callerIsLive(caller)];
   if (acceptedRevisions) conditions.push(inArray(users.revision, acceptedRevisions));
   const touchesAdmin = changes.role !== undefined || changes.active !== undefined;
-  if (touchesAdmin) {
+  const admins = touchesAdmin ? lockedAdmins(db) : undefined;
+  if (admins) {
     conditions.push(keepsAnAdmin(admins, id, sql`${newRole} = 'ADMIN' and ${newActive}`));
   }
-  const update = (touchesAdmin ? db.with(admins) : db)
+  const update = (admins ? db.with(admins) : db)
     .update(users)
     .set({
       ...changes,
