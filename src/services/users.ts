@@ -161,9 +161,15 @@ export async function checkCredentials(
   return { user, upgrade };
 }
 
+/** A user as a read shows it: the public columns and the revision its ETag is made of. */
+export type UserView = PublicUserRow & Pick<UserRow, "revision">;
+
 const userAsCallerQuery = preparedPerClient((db) =>
   db
-    .select({ user: users, callerLive: callerIsLive(CALLER_PLACEHOLDERS) })
+    .select({
+      user: { ...publicUserColumns, revision: users.revision },
+      callerLive: callerIsLive(CALLER_PLACEHOLDERS),
+    })
     .from(users)
     .where(eq(users.id, sql.placeholder("id")))
     .limit(1)
@@ -174,7 +180,7 @@ const userAsCallerQuery = preparedPerClient((db) =>
  * The user with the id, read with whether the caller is live, in one statement: the caller's
  * authentication rides on the read instead of taking a round trip of its own.
  */
-async function findUserAs(db: Db, caller: Caller, id: string): Promise<UserRow | undefined> {
+async function findUserAs(db: Db, caller: Caller, id: string): Promise<UserView | undefined> {
   const [found] = await userAsCallerQuery(db).execute({ id, ...callerParams(caller) });
   await assertCallerLive(db, caller, found?.callerLive);
   return found?.user;
@@ -185,7 +191,7 @@ async function findUserAs(db: Db, caller: Caller, id: string): Promise<UserRow |
  * anyone else is refused whether or not that user exists, so ids cannot be probed. One round
  * trip, the caller's authentication included.
  */
-export async function readUserAs(db: Db, caller: Caller, id: string): Promise<UserRow> {
+export async function readUserAs(db: Db, caller: Caller, id: string): Promise<UserView> {
   if (caller.role !== "ADMIN" && caller.sub !== id) {
     throw await refusal(db, caller, "You may only read your own user.");
   }
