@@ -106,8 +106,14 @@ describe("POST /auth/login timing", () => {
       expectProblem(res, 401, "invalid_credentials");
       return performance.now() - started;
     };
-    const unknown = await time(`nobody_${crypto.randomUUID()}@example.test`);
-    const known = await time(user.email);
-    expect(known).toBeGreaterThan(unknown * 0.4);
+    // The fastest of three each, interleaved, so a busy moment of the machine cannot make one
+    // side look slow (the gap this guards against is ~250x, the margin here 2.5x).
+    const unknownTimes: number[] = [];
+    const knownTimes: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      unknownTimes.push(await time(`nobody_${crypto.randomUUID()}@example.test`));
+      knownTimes.push(await time(user.email));
+    }
+    expect(Math.min(...knownTimes)).toBeGreaterThan(Math.min(...unknownTimes) * 0.4);
   });
 });
