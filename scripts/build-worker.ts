@@ -2,21 +2,24 @@
 // plain esbuild plus one change: zod ships error messages in ~40 languages behind `z.locales`, and
 // @hono/zod-openapi's use of the `z` namespace keeps them all alive. The API answers in English,
 // so only English is bundled; that keeps some 70 KiB (gzipped) off every edge location.
+// With --profile it writes an unminified bundle, function names intact, to dist/worker.profile.js
+// instead, for `npm run bench:profile` (scripts/bench/profile.ts); dist/worker.js is left alone.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const profile = process.argv.includes("--profile");
 
 await build({
   entryPoints: [join(root, "src", "index.ts")],
-  outfile: join(root, "dist", "worker.js"),
+  outfile: join(root, "dist", profile ? "worker.profile.js" : "worker.js"),
   bundle: true,
   format: "esm",
   platform: "browser",
   target: "es2022",
   conditions: ["workerd", "worker", "browser"],
-  minify: true,
+  minify: !profile,
   sourcemap: true,
   logLevel: "warning",
   plugins: [

@@ -1,7 +1,7 @@
 // The benchmark's database side, seen from the benchmark: which backend answers, the child process
-// that serves it (database-server.ts) and its control requests, SQL of the bench's own sent to the
-// endpoint the way the Worker sends it (so it works on both backends), and dropping the scratch
-// database afterwards.
+// that serves it (database-server.ts, optionally under Node's CPU profiler) and its control
+// requests, SQL of the bench's own sent to the endpoint the way the Worker sends it (so it works on
+// both backends), and dropping the scratch database afterwards.
 import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -47,10 +47,17 @@ export type DatabaseSide = {
   pid: number;
 };
 
-export async function startDatabase(backend: Backend, database: string): Promise<DatabaseSide> {
+export async function startDatabase(
+  backend: Backend,
+  database: string,
+  /** runs the server under Node's CPU profiler, which writes a .cpuprofile here when it exits */
+  options: { cpuProfileDir?: string } = {},
+): Promise<DatabaseSide> {
+  const profile = options.cpuProfileDir;
   const child = startProcess(
     process.execPath,
     [
+      ...(profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`]),
       "--import",
       "tsx",
       join(import.meta.dirname, "database-server.ts"),

@@ -9,7 +9,7 @@
 // PASS/MISS, and writes it all to bench-results.json. Throughput targets are ratios to the floors of
 // the same run, because absolute numbers from a shared 2-core machine say little on their own.
 // Everything listens on 127.0.0.1 and everything started here is stopped on the way out, on errors
-// and Ctrl-C too. Settings: see settings.ts.
+// and Ctrl-C too. Settings: see settings.ts. Where the CPU goes: `npm run bench:profile` (profile.ts).
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";

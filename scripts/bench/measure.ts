@@ -7,9 +7,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import autocannon, { type Instance, type Method, type Result } from "autocannon";
 import { type Chain, chainedClients, checkChains } from "./chains.ts";
 import { type DatabaseSide, recordAs, sqlRequests } from "./database.ts";
+import { cpuSecondsOf } from "./processes.ts";
 import { messageOf, round } from "./report.ts";
 import { warmupSeconds } from "./settings.ts";
-import { cpuSecondsOf, type Workerd } from "./workerd.ts";
+import type { Workerd } from "./workerd.ts";
 
 export type Scenario = {
   /** what targets.ts knows it by */
@@ -52,11 +53,11 @@ export function abortLoad(): void {
 }
 
 /**
- * Loads one endpoint for a time or for a number of requests. Seconds run from the first request
+ * Loads one endpoint for a time or for a number of requests (the profiler's loads too). Seconds run from the first request
  * to the last response: with `amount`, autocannon's own duration also counts the wait for its
  * next one-second tick.
  */
-async function load(
+export async function load(
   workerd: Workerd,
   scenario: Scenario,
   size: { duration: number } | { amount: number },

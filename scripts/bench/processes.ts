@@ -1,7 +1,9 @@
 // The child processes the benchmark starts: each is remembered, so that stopAll() stops every
-// one, by its pid, on the way out (normal end, error or Ctrl-C alike).
-import { type ChildProcess, spawn } from "node:child_process";
+// one, by its pid, on the way out (normal end, error or Ctrl-C alike); and the CPU time a process
+// has used, read from /proc by its pid.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { root } from "./settings.ts";
 
 type Started = { child: ChildProcess; exited: Promise<void> };
@@ -53,4 +55,24 @@ async function stopProcess({ child, exited }: Started): Promise<void> {
 /** Newest first: workerd stops before the database it queries. */
 export async function stopAll(): Promise<void> {
   for (const owned of [...started].reverse()) await stopProcess(owned);
+}
+
+const clockTicksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+
+/** User and system CPU time of the whole process (all its threads), in seconds. */
+export function cpuTimesOf(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields 14 and 15 (utime, stime); the command name before them may contain spaces, so count
+  // from the ")" that closes it: the field after it is field 3.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return {
+    user: Number(fields[11]) / clockTicksPerSecond,
+    system: Number(fields[12]) / clockTicksPerSecond,
+  };
+}
+
+/** User plus system CPU time of the whole process, in seconds. */
+export function cpuSecondsOf(pid: number): number {
+  const { user, system } = cpuTimesOf(pid);
+  return user + system;
 }

@@ -7,6 +7,9 @@ import { join, resolve } from "node:path";
 
 export const root = resolve(import.meta.dirname, "../..");
 export const bundlePath = join(root, "dist", "worker.js");
+// `npm run bench:profile` (profile.ts): its unminified bundle, and where it writes the profiles.
+export const profileBundlePath = join(root, "dist", "worker.profile.js");
+export const profilesDir = join(root, "profiles");
 export const workerdBin = join(root, "node_modules", "workerd", "bin", "workerd");
 export const resultsPath = join(root, "bench-results.json");
 

@@ -1,5 +1,6 @@
 // The Worker under test: the built bundle served by `workerd serve` (the runtime Cloudflare
-// Workers run on) on a free loopback port, and the CPU time that process has used.
+// Workers run on) on a free loopback port; its CPU time is read by pid (processes.ts). For the
+// profiler (profile.ts) it serves another bundle and opens the DevTools inspector on a given port.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { copyFile, writeFile } from "node:fs/promises";
@@ -18,7 +19,7 @@ export type Workerd = {
   output(): string;
 };
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolveListen) => server.listen(0, "127.0.0.1", resolveListen));
   const address = server.address();
@@ -136,13 +137,21 @@ const limiterModule = `export default function makeBinding() {
 }
 `;
 
+export type WorkerdOptions = {
+  /** the bundle to serve; the bench's own by default */
+  bundle?: string;
+  /** opens workerd's DevTools inspector (Chrome DevTools Protocol) on 127.0.0.1 at this port */
+  inspectorPort?: number;
+};
+
 export async function startWorkerd(
   dir: string,
   bindings: Record<string, string>,
+  options: WorkerdOptions = {},
 ): Promise<Workerd> {
   const port = await freePort();
   const referencePorts = { bare: await freePort(), bareQuery: await freePort() };
-  await copyFile(bundlePath, join(dir, "worker.js"));
+  await copyFile(options.bundle ?? bundlePath, join(dir, "worker.js"));
   await writeFile(join(dir, "limiter.js"), limiterModule);
   for (const [name, source] of Object.entries(REFERENCE_WORKERS)) {
     await writeFile(join(dir, name), source);
@@ -153,7 +162,11 @@ export async function startWorkerd(
     bare: `http://127.0.0.1:${referencePorts.bare}`,
     bareQuery: `http://127.0.0.1:${referencePorts.bareQuery}`,
   };
-  const child = startProcess(workerdBin, ["serve", configPath], {
+  const inspector =
+    options.inspectorPort === undefined
+      ? []
+      : [`--inspector-addr=127.0.0.1:${options.inspectorPort}`];
+  const child = startProcess(workerdBin, ["serve", configPath, ...inspector], {
     stdin: "ignore",
     stderr: "pipe",
   });
@@ -183,15 +196,4 @@ export async function startWorkerd(
 
 export function workerdVersion(): string {
   return execFileSync(workerdBin, ["--version"], { encoding: "utf8" }).trim();
-}
-
-const clockTicksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
-
-/** User plus system CPU time of the whole process (all its threads), in seconds. */
-export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields 14 and 15 (utime, stime); the command name before them may contain spaces, so count
-  // from the ")" that closes it: the field after it is field 3.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
 }
