@@ -38,11 +38,13 @@ export const pageHeaders = {
 
 function pageLinks(c: Context, page: number, perPage: number, total: number): string {
   const last = Math.max(1, Math.ceil(total / perPage));
+  // The request's URL parsed once; each link changes a copy of its query.
+  const { pathname, searchParams } = new URL(c.req.url);
   const link = (target: number, rel: string) => {
-    const url = new URL(c.req.url);
-    url.searchParams.set("page", String(target));
-    url.searchParams.set("per_page", String(perPage));
-    return `<${url.pathname}${url.search}>; rel="${rel}"`;
+    const query = new URLSearchParams(searchParams);
+    query.set("page", String(target));
+    query.set("per_page", String(perPage));
+    return `<${pathname}?${query}>; rel="${rel}"`;
   };
   return [
     link(1, "first"),
