@@ -1,15 +1,15 @@
 // `npm run bench`: measures the Worker on workerd, the runtime Cloudflare Workers run on, against
-// a real PostgreSQL through the same SQL-over-HTTP path it uses against Neon (docs/architecture.md,
-// "Performance, measured honestly"), and checks it against the targets of targets.ts. One run builds
-// the bundle, starts the database side (database-server.ts: the SQL endpoint, which counts the
-// round trips and records the statements it is sent) and workerd, seeds SEED_USERS users (an admin
-// and one user through the API, the rest with SQL), loads each scenario of scenarios.ts with
+// a real PostgreSQL through the same SQL-over-HTTP path it uses against Neon (BENCHMARKS.md), and
+// checks it against the targets of targets.ts. One run builds the bundle, starts the database side
+// (database-server.ts: the SQL endpoint, which counts the round trips and records the statements
+// it is sent) and workerd (with two reference Workers beside the API), seeds SEED_USERS users (an
+// admin and one user through the API, the rest with SQL), loads each scenario of scenarios.ts with
 // autocannon, counts the users, then (unless BENCH_PLANS=0) grows the database and EXPLAINs every
 // statement the scenarios sent (plans.ts). It prints the table, the plans and every target as
-// PASS/MISS, and writes it all to bench-results.json. Throughput targets are ratios to the floors of
-// the same run, because absolute numbers from a shared 2-core machine say little on their own.
+// PASS/MISS, and writes it all to bench-results.json. Throughput targets are ratios to the floors
+// of the same run, because absolute numbers from a shared 2-core machine say little on their own.
 // Everything listens on 127.0.0.1 and everything started here is stopped on the way out, on errors
-// and Ctrl-C too. Settings: see settings.ts. Where the CPU goes: `npm run bench:profile` (profile.ts).
+// and Ctrl-C too. Settings: see settings.ts. Where the CPU goes: `npm run bench:profile`.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
