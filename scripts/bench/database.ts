@@ -45,6 +45,8 @@ export type DatabaseSide = {
   database: string;
   /** the database-server process: the SQL endpoint's CPU time */
   pid: number;
+  /** whether a PostgreSQL server answers (its own processes' CPU is then measured too) */
+  postgres: boolean;
 };
 
 export async function startDatabase(
@@ -73,7 +75,12 @@ export async function startDatabase(
   const [line] = (await Promise.race([once(lines, "line"), exited])) as [string];
   lines.close();
   if (child.pid === undefined) throw new Error("the database process has no pid");
-  return { ...(JSON.parse(line) as DatabaseSide), database, pid: child.pid };
+  return {
+    ...(JSON.parse(line) as DatabaseSide),
+    database,
+    pid: child.pid,
+    postgres: backend.kind === "pg",
+  };
 }
 
 async function control(side: DatabaseSide, path: string, body?: unknown): Promise<unknown> {

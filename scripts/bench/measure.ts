@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import autocannon, { type Instance, type Method, type Result } from "autocannon";
 import { type Chain, chainedClients, checkChains } from "./chains.ts";
 import { type DatabaseSide, recordAs, sqlRequests } from "./database.ts";
-import { cpuSecondsOf } from "./processes.ts";
+import { cpuSecondsOf, postgresCpuSeconds } from "./processes.ts";
 import { messageOf, round } from "./report.ts";
 import { warmupSeconds } from "./settings.ts";
 import type { Workerd } from "./workerd.ts";
@@ -40,6 +40,8 @@ export type Measurement = {
   databaseRoundTripsPerRequest: number;
   /** the SQL endpoint process's CPU time per SQL request; null without any */
   endpointCpuMsPerQuery: number | null;
+  /** PostgreSQL's server processes' CPU time per HTTP request; null on PGlite (in the endpoint) */
+  postgresCpuMsPerRequest: number | null;
 };
 
 const EXPECTED_STATUS = 200;
@@ -162,9 +164,11 @@ export async function measure(
   const tripsBefore = await sqlRequests(database);
   const workerCpuBefore = cpuSecondsOf(workerd.pid);
   const endpointCpuBefore = cpuSecondsOf(database.pid);
+  const postgresCpuBefore = database.postgres ? postgresCpuSeconds() : 0;
   const run = await load(workerd, scenario, { amount });
   const workerCpu = cpuSecondsOf(workerd.pid) - workerCpuBefore;
   const endpointCpu = cpuSecondsOf(database.pid) - endpointCpuBefore;
+  const postgresCpu = database.postgres ? postgresCpuSeconds() - postgresCpuBefore : undefined;
   const trips = (await sqlRequests(database)) - tripsBefore;
   await recordAs(database, null);
 
@@ -181,5 +185,7 @@ export async function measure(
     workerCpuMsPerRequest: round((workerCpu * 1000) / requests, 4),
     databaseRoundTripsPerRequest: round(trips / requests, 3),
     endpointCpuMsPerQuery: trips > 0 ? round((endpointCpu * 1000) / trips, 4) : null,
+    postgresCpuMsPerRequest:
+      postgresCpu === undefined ? null : round((postgresCpu * 1000) / requests, 4),
   };
 }

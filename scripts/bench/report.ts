@@ -30,6 +30,7 @@ function printTable(measured: Measurement[]): void {
     "CPU ms/req",
     "DB trips/req",
     "endpoint CPU ms/query",
+    "PostgreSQL CPU ms/req",
   ];
   const rows = measured.map((m) => [
     m.name,
@@ -42,6 +43,7 @@ function printTable(measured: Measurement[]): void {
     m.workerCpuMsPerRequest.toFixed(4),
     m.databaseRoundTripsPerRequest.toFixed(2),
     m.endpointCpuMsPerQuery === null ? "-" : m.endpointCpuMsPerQuery.toFixed(3),
+    m.postgresCpuMsPerRequest === null ? "-" : m.postgresCpuMsPerRequest.toFixed(3),
   ]);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
@@ -103,9 +105,14 @@ export function printReport(report: Report): void {
   console.log("DB trips/req: requests to the SQL endpoint / HTTP requests.");
   console.log(
     report.backend === "pg"
-      ? "endpoint CPU ms/query: the SQL endpoint process's CPU time / SQL requests; PostgreSQL's own CPU is in its server processes and not counted."
+      ? "endpoint CPU ms/query: the SQL endpoint process's CPU time / SQL requests; PostgreSQL's own CPU is in its server processes, the last column."
       : "endpoint CPU ms/query: the SQL endpoint process's CPU time / SQL requests; PGlite runs in that process, so the database's CPU is included.",
   );
+  if (report.backend === "pg") {
+    console.log(
+      "PostgreSQL CPU ms/req: every postgres process of this machine, over the run / HTTP requests (a lower bound: a backend that exits takes its time with it).",
+    );
+  }
   if (report.plans) printPlans(report.plans.scenarios, report.plans.scale);
   if (report.plansNote) console.log(`\n${report.plansNote}`);
 
