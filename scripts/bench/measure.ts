@@ -186,6 +186,7 @@ export async function measure(
     databaseRoundTripsPerRequest: round(trips / requests, 3),
     endpointCpuMsPerQuery: trips > 0 ? round((endpointCpu * 1000) / trips, 4) : null,
     postgresCpuMsPerRequest:
-      postgresCpu === undefined ? null : round((postgresCpu * 1000) / requests, 4),
+      // Below zero only when a backend exited during the run (its time leaves the sum).
+      postgresCpu === undefined ? null : round(Math.max(0, (postgresCpu * 1000) / requests), 4),
   };
 }
