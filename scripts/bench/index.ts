@@ -19,7 +19,7 @@ import { gzipSync } from "node:zlib";
 import { countUsers } from "./bulk.ts";
 import { openChains } from "./chains.ts";
 import { chooseBackend, dropScratchDatabase, startDatabase } from "./database.ts";
-import { abortLoad, type Measurement, measure } from "./measure.ts";
+import { abortLoad, type Measurement, measure, medianOfRounds } from "./measure.ts";
 import { explainRecorded, growForPlans, PLAN_USERS, planTokens } from "./plans.ts";
 import { runToEnd, stopAll } from "./processes.ts";
 import { messageOf, printReport, type Report, round } from "./report.ts";
@@ -34,6 +34,7 @@ import {
   loginSeconds,
   plans,
   resultsPath,
+  rounds,
   seconds,
   warmupSeconds,
 } from "./settings.ts";
@@ -77,17 +78,21 @@ async function main(): Promise<void> {
   );
   const seeded = await seed(workerd.base, secretAdminKey, database);
 
-  const measured: Measurement[] = [];
-  for (const scenario of scenarios(seeded, workerd.references)) {
-    if (scenario.chains) {
-      console.log(`Logging in ${scenario.connections} sessions for ${scenario.name}...`);
-      scenario.chains = await openChains(workerd.base, seeded.login, scenario.connections);
+  const list = scenarios(seeded, workerd.references);
+  const runs: Measurement[][] = list.map(() => []);
+  for (let round = 1; round <= rounds; round++) {
+    for (const [index, scenario] of list.entries()) {
+      if (scenario.chains?.length === 0) {
+        console.log(`Logging in ${scenario.connections} sessions for ${scenario.name}...`);
+        scenario.chains = await openChains(workerd.base, seeded.login, scenario.connections);
+      }
+      console.log(
+        `Round ${round}/${rounds}: ${scenario.name}, ${scenario.connections} connections, about ${scenario.seconds} s after ${warmupSeconds} s of warm-up...`,
+      );
+      runs[index]?.push(await measure(workerd, database, scenario));
     }
-    console.log(
-      `Measuring ${scenario.name}: ${scenario.connections} connections, about ${scenario.seconds} s after ${warmupSeconds} s of warm-up...`,
-    );
-    measured.push(await measure(workerd, database, scenario));
   }
+  const measured = runs.map(medianOfRounds);
   const seededUsers = await countUsers(database);
 
   let plansReport: Report["plans"];
@@ -124,6 +129,7 @@ async function main(): Promise<void> {
     settings: {
       database: description,
       seconds,
+      rounds,
       connections,
       warmupSeconds,
       login: { seconds: loginSeconds, connections: loginConnections, bcryptCost: BCRYPT_COST },

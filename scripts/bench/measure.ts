@@ -42,6 +42,8 @@ export type Measurement = {
   endpointCpuMsPerQuery: number | null;
   /** PostgreSQL's server processes' CPU time per HTTP request; null on PGlite (in the endpoint) */
   postgresCpuMsPerRequest: number | null;
+  /** each round's req/s and Worker CPU, for the spread behind the medians */
+  rounds?: { requestsPerSecond: number; workerCpuMsPerRequest: number }[];
 };
 
 const EXPECTED_STATUS = 200;
@@ -188,5 +190,49 @@ export async function measure(
     postgresCpuMsPerRequest:
       // Below zero only when a backend exited during the run (its time leaves the sum).
       postgresCpu === undefined ? null : round(Math.max(0, (postgresCpu * 1000) / requests), 4),
+  };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+/** One scenario over every round: each figure's median, the requests and seconds summed. */
+export function medianOfRounds(runs: Measurement[]): Measurement {
+  const [first] = runs;
+  if (!first) throw new Error("a scenario was not measured");
+  const of = (pick: (m: Measurement) => number) => median(runs.map(pick));
+  const orNull = (pick: (m: Measurement) => number | null) =>
+    runs.some((m) => pick(m) === null) ? null : of((m) => pick(m) ?? 0);
+  return {
+    ...first,
+    seconds: round(
+      runs.reduce((sum, m) => sum + m.seconds, 0),
+      2,
+    ),
+    requests: runs.reduce((sum, m) => sum + m.requests, 0),
+    requestsPerSecond: round(
+      of((m) => m.requestsPerSecond),
+      1,
+    ),
+    latencyMs: { p50: of((m) => m.latencyMs.p50), p99: of((m) => m.latencyMs.p99) },
+    workerCpuMsPerRequest: round(
+      of((m) => m.workerCpuMsPerRequest),
+      4,
+    ),
+    databaseRoundTripsPerRequest: round(
+      of((m) => m.databaseRoundTripsPerRequest),
+      3,
+    ),
+    endpointCpuMsPerQuery: orNull((m) => m.endpointCpuMsPerQuery),
+    postgresCpuMsPerRequest: orNull((m) => m.postgresCpuMsPerRequest),
+    rounds: runs.map((m) => ({
+      requestsPerSecond: m.requestsPerSecond,
+      workerCpuMsPerRequest: m.workerCpuMsPerRequest,
+    })),
   };
 }

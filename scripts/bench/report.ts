@@ -59,6 +59,22 @@ function printTable(measured: Measurement[]): void {
   for (const row of rows) console.log(format(row));
 }
 
+/** The range of each scenario's rounds behind the medians of the table. */
+function printSpread(measured: Measurement[]): void {
+  const count = measured[0]?.rounds?.length ?? 1;
+  if (count < 2) return;
+  console.log("");
+  console.log(`Each figure above is the median of ${count} rounds; the rounds ranged:`);
+  const width = Math.max(...measured.map((m) => m.name.length));
+  for (const m of measured) {
+    const rates = (m.rounds ?? []).map((r) => r.requestsPerSecond);
+    const cpu = (m.rounds ?? []).map((r) => r.workerCpuMsPerRequest);
+    console.log(
+      `  ${m.name.padEnd(width)}  req/s ${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}, CPU ms/req ${Math.min(...cpu).toFixed(3)}-${Math.max(...cpu).toFixed(3)}`,
+    );
+  }
+}
+
 const oneLine = (query: string, length: number) => {
   const flat = query.replace(/\s+/g, " ").trim();
   return flat.length > length ? `${flat.slice(0, length - 3)}...` : flat;
@@ -98,6 +114,7 @@ export function printReport(report: Report): void {
   console.log(`Database: ${report.database}, through the local SQL endpoint`);
   console.log("");
   printTable(measured);
+  printSpread(measured);
   console.log("");
   console.log(
     "CPU ms/req: workerd's process CPU time (user + system, its HTTP handling included) / requests.",

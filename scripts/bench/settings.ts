@@ -1,5 +1,6 @@
 // Where the benchmark finds what it runs, and how long and hard it loads each endpoint. Settings
-// come from the environment: BENCH_SECONDS (8) per endpoint, BENCH_CONNECTIONS (32),
+// come from the environment: BENCH_SECONDS (6) per endpoint and round, BENCH_ROUNDS (3): every
+// scenario is measured once per round and reported by its median, BENCH_CONNECTIONS (32),
 // BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), the server to create a scratch
 // database on (embedded PGlite stands in when it does not answer), and BENCH_PLANS (1): 0 skips
 // the query-plan phase (plans.ts), which grows the database after the throughput runs.
@@ -13,7 +14,10 @@ export const profilesDir = join(root, "profiles");
 export const workerdBin = join(root, "node_modules", "workerd", "bin", "workerd");
 export const resultsPath = join(root, "bench-results.json");
 
-export const seconds = positiveFromEnv("BENCH_SECONDS", 8);
+export const seconds = positiveFromEnv("BENCH_SECONDS", 6);
+// A shared machine's speed drifts by 10-40 % over minutes: rounds interleave the scenarios, so a
+// slow spell touches one round of each rather than all of one scenario, and medians drop it.
+export const rounds = Math.round(positiveFromEnv("BENCH_ROUNDS", 3));
 export const connections = Math.round(positiveFromEnv("BENCH_CONNECTIONS", 32));
 export const databaseServerUrl =
   process.env.BENCH_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
