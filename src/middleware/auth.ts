@@ -7,7 +7,7 @@ import { authenticate } from "../services/caller";
 
 /**
  * The environment of a route whose statements authenticate the caller themselves
- * (services/sessions.ts, callerIsLive): the verified token's claims in context, no row yet.
+ * (services/caller.ts, callerIsLive): the verified token's claims in context, no row yet.
  */
 export type TokenEnv = AppEnv & {
   Variables: AppEnv["Variables"] & { claims: AccessClaims };
