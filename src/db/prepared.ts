@@ -1,3 +1,5 @@
+import type { SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
 
 /**
@@ -16,4 +18,24 @@ export function preparedPerClient<T>(prepare: (db: Db) => T): (db: Db) => T {
     }
     return statement;
   };
+}
+
+const dialect = new PgDialect();
+
+/** A raw statement prepared by preparedSql: its rows as the driver sends them. */
+export type PreparedSql = {
+  execute(values: Record<string, unknown>): Promise<{ rows: Record<string, unknown>[] }>;
+};
+
+/**
+ * A raw statement (what `db.execute` runs: a data-modifying CTE, say) with `sql.placeholder`s,
+ * compiled once for the client, as drizzle compiles its own prepared queries. Each run then only
+ * fills in the values.
+ */
+export function preparedSql(db: Db, statement: SQL): PreparedSql {
+  return db._.session.prepareQuery<{
+    execute: { rows: Record<string, unknown>[] };
+    all: unknown;
+    values: unknown;
+  }>(dialect.sqlToQuery(statement), undefined, undefined, false);
 }

@@ -1,4 +1,14 @@
-import { and, count, desc, eq, getTableColumns, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import {
+  and,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  type Placeholder,
+  type SQL,
+  type SQLWrapper,
+  sql,
+} from "drizzle-orm";
 import type { Db } from "../db/client";
 import { securityEvents } from "../db/schema";
 import type { ClientInfo } from "../lib/client";
@@ -32,11 +42,14 @@ export type EventType = (typeof EVENT_TYPES)[number];
  */
 export type EventContext = ClientInfo & { actorId?: string | null };
 
+/** An EventContext, or (in a prepared statement) placeholders standing for its values. */
+export type EventContextValues = { [K in keyof EventContext]: EventContext[K] | Placeholder };
+
 /**
  * An INSERT of security events, one per row of `rows`, a SELECT of (user_id, type, detail). Meant
  * to be a CTE of the statement that makes the change, so the event commits exactly when it does.
  */
-export function insertEvents(context: EventContext, rows: SQL): SQL {
+export function insertEvents(context: EventContextValues, rows: SQL): SQL {
   const actor = context.actorId === undefined ? sql`e.user_id` : sql`${context.actorId}::uuid`;
   return sql`insert into ${securityEvents} (id, user_id, type, actor_id, ip, user_agent, detail)
     select gen_random_uuid(), e.user_id, e.type, ${actor},
@@ -60,10 +73,15 @@ export async function runRecorded(
   context: EventContext,
   events: SQL,
 ): Promise<Record<string, unknown>[]> {
-  const result = await db.execute<Record<string, unknown>>(sql`
-    with changed as (${statement.getSQL()}), recorded as (${insertEvents(context, events)})
-    select * from changed`);
+  const result = await db.execute<Record<string, unknown>>(recorded(statement, context, events));
   return result.rows;
+}
+
+/** runRecorded's statement, for a caller that prepares it (db/prepared.ts, preparedSql). */
+export function recorded(statement: SQLWrapper, context: EventContextValues, events: SQL): SQL {
+  return sql`
+    with changed as (${statement.getSQL()}), recorded as (${insertEvents(context, events)})
+    select * from changed`;
 }
 
 /** Records events on their own, for what changes nothing else (an attempt, a request). */

@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { isForeignKeyViolation } from "../db/errors";
+import { preparedPerClient, preparedSql } from "../db/prepared";
 import { passwordResetTokens, type Role, refreshTokens, type UserRow, users } from "../db/schema";
 import type { Config } from "../env";
 import type { ClientInfo } from "../lib/client";
@@ -82,25 +83,17 @@ export async function rotateSession(db: Db, config: Config, presented: string, c
   const presentedHash = await sha256Hex(presented);
   const next = await derivedToken(config.JWT_SECRET, "refresh-successor", presented);
   const nextHash = await sha256Hex(next);
-  const rows = await db.execute<RotatedRow>(sql`
-    with spent as (
-      update ${refreshTokens} rt set spent_at = now()
-      from ${users} u
-      where rt.token_hash = ${presentedHash}
-        and rt.spent_at is null and rt.revoked_at is null and rt.expires_at > now()
-        and u.id = rt.user_id and u.active and u.token_version = rt.token_version
-        and ${familyIsLive(sql`rt.family_id`)}
-      returning rt.user_id, rt.family_id, u.role, u.token_version
-    ), successor as (
-      insert into ${refreshTokens}
-        (id, user_id, family_id, token_version, token_hash, expires_at, user_agent, ip)
-      select ${uuidv7()}::uuid, user_id, family_id, token_version, ${nextHash},
-             now() + make_interval(secs => ${config.REFRESH_TOKEN_TTL}),
-             ${client.userAgent ?? null}, ${client.ip ?? null}
-      from spent
-    )
-    select user_id, role, token_version, family_id from spent`);
-  const row = rows.rows[0] ?? (await retryOrRevoke(db, config, presentedHash, nextHash, client));
+  const rows = await rotation(db).execute({
+    presented: presentedHash,
+    id: uuidv7(),
+    next: nextHash,
+    ttl: config.REFRESH_TOKEN_TTL,
+    user_agent: client.userAgent ?? null,
+    ip: client.ip ?? null,
+  });
+  const row =
+    (rows.rows[0] as RotatedRow | undefined) ??
+    (await retryOrRevoke(db, config, presentedHash, nextHash, client));
   if (!row) throw problems.invalidRefreshToken();
   return sessionTokens(
     config,
@@ -109,6 +102,32 @@ export async function rotateSession(db: Db, config: Config, presented: string, c
     next,
   );
 }
+
+/** rotateSession's statement, prepared once per client: a refresh only fills in its values. */
+const rotation = preparedPerClient((db) => {
+  const value = (name: string) => sql`${sql.placeholder(name)}`;
+  return preparedSql(
+    db,
+    sql`
+    with spent as (
+      update ${refreshTokens} rt set spent_at = now()
+      from ${users} u
+      where rt.token_hash = ${value("presented")}
+        and rt.spent_at is null and rt.revoked_at is null and rt.expires_at > now()
+        and u.id = rt.user_id and u.active and u.token_version = rt.token_version
+        and ${familyIsLive(sql`rt.family_id`)}
+      returning rt.user_id, rt.family_id, u.role, u.token_version
+    ), successor as (
+      insert into ${refreshTokens}
+        (id, user_id, family_id, token_version, token_hash, expires_at, user_agent, ip)
+      select ${value("id")}::uuid, user_id, family_id, token_version, ${value("next")},
+             now() + make_interval(secs => ${value("ttl")}::int),
+             ${value("user_agent")}, ${value("ip")}
+      from spent
+    )
+    select user_id, role, token_version, family_id from spent`,
+  );
+});
 
 /**
  * A spent token presented again. Within the reuse window, while its successor is still unspent

@@ -1,8 +1,18 @@
-import { and, asc, count, desc, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  type Placeholder,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { violatedUniqueConstraint } from "../db/errors";
-import { preparedPerClient } from "../db/prepared";
+import { type PreparedSql, preparedPerClient, preparedSql } from "../db/prepared";
 import { rowOf } from "../db/rows";
 import { type Role, type UserRow, userSearchText, users } from "../db/schema";
 import type { Config } from "../env";
@@ -26,7 +36,7 @@ import {
   callerParams,
   refusal,
 } from "./caller";
-import { type EventContext, insertEvents, runRecorded } from "./events";
+import { type EventContext, insertEvents, recorded, runRecorded } from "./events";
 import {
   assertGuardOpen,
   assertNotLocked,
@@ -410,7 +420,11 @@ const lockedAdmins = (db: Db) =>
   );
 
 /** True where the row is not an active admin, or another active admin remains. */
-function keepsAnAdmin(admins: ReturnType<typeof lockedAdmins>, id: string, after?: SQL) {
+function keepsAnAdmin(
+  admins: ReturnType<typeof lockedAdmins>,
+  id: string | Placeholder,
+  after?: SQL,
+) {
   return sql`(not (${users.role} = 'ADMIN' and ${users.active})${after ? sql` or (${after})` : sql``}
     or exists (select 1 from ${admins} where ${admins.id} <> ${id}))`;
 }
@@ -418,7 +432,8 @@ function keepsAnAdmin(admins: ReturnType<typeof lockedAdmins>, id: string, after
 /**
  * Applies a partial update in one statement: the caller's authentication, the ETag precondition,
  * the last-admin guard and the token version bump (role or activity changed) all decided by the
- * database. Throws the 401, 404, 409 or 412 that explains a refused update.
+ * database. Throws the 401, 404, 409 or 412 that explains a refused update. The statement is
+ * prepared once per shape of update (which fields, whether an ETag): see updateStatement.
  */
 async function updateUser(
   db: Db,
@@ -428,41 +443,19 @@ async function updateUser(
   acceptedRevisions: number[] | undefined,
   context: EventContext,
 ): Promise<UserUpdate> {
-  const newRole = changes.role === undefined ? sql`${users.role}` : sql`${changes.role}::user_role`;
-  const newActive =
-    changes.active === undefined ? sql`${users.active}` : sql`${changes.active}::boolean`;
-  const endsSessions = sql`(${newRole} <> ${users.role} or ${newActive} <> ${users.active})`;
-  const conditions = [eq(users.id, id), callerIsLive(caller)];
-  if (acceptedRevisions) conditions.push(inArray(users.revision, acceptedRevisions));
-  const touchesAdmin = changes.role !== undefined || changes.active !== undefined;
-  const admins = touchesAdmin ? lockedAdmins(db) : undefined;
-  if (admins) {
-    conditions.push(keepsAnAdmin(admins, id, sql`${newRole} = 'ADMIN' and ${newActive}`));
-  }
-  const update = (admins ? db.with(admins) : db)
-    .update(users)
-    .set({
-      ...changes,
-      // A new address is unverified until its own verification link is used.
-      ...(changes.email === undefined
-        ? {}
-        : {
-            emailVerified: sql`${users.emailVerified} and lower(${users.email}) = lower(${changes.email})`,
-          }),
-      tokenVersion: sql`${users.tokenVersion} + case when ${endsSessions} then 1 else 0 end`,
-      revision: sql`${users.revision} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(and(...conditions))
-    // A subquery in RETURNING reads the row as it was before this statement.
-    .returning({
-      ...getTableColumns(users),
-      previous: sql`(select row_to_json(previous) from ${users} previous
-        where previous.id = ${id})`.as("previous"),
-    });
+  const fields = UPDATABLE.filter((field) => changes[field] !== undefined);
   let raw: Record<string, unknown> | undefined;
   try {
-    [raw] = await runRecorded(db, update, context, changeEvents);
+    const result = await updateStatement(db, fields, acceptedRevisions !== undefined).execute({
+      ...changes,
+      ...callerParams(caller),
+      id,
+      revisions: acceptedRevisions,
+      actor: context.actorId,
+      ip: context.ip ?? null,
+      user_agent: context.userAgent ?? null,
+    });
+    [raw] = result.rows;
   } catch (error) {
     rethrowConflict(error);
   }
@@ -474,6 +467,71 @@ async function updateUser(
     previousEmail:
       previousEmail.toLowerCase() !== user.email.toLowerCase() ? previousEmail : undefined,
   };
+}
+
+/** What an update may change, in the order its statements are keyed by. */
+const UPDATABLE = ["username", "email", "firstName", "lastName", "role", "active"] as const;
+type Updatable = (typeof UPDATABLE)[number];
+
+const updateStatements = preparedPerClient(() => new Map<string, PreparedSql>());
+
+function updateStatement(db: Db, fields: Updatable[], checksRevision: boolean): PreparedSql {
+  const shape = `${fields.join(",")};${checksRevision}`;
+  const statements = updateStatements(db);
+  let statement = statements.get(shape);
+  if (!statement) {
+    statement = preparedSql(db, buildUpdate(db, fields, checksRevision));
+    statements.set(shape, statement);
+  }
+  return statement;
+}
+
+/** The update of these fields, with placeholders for every value (see updateUser's execute). */
+function buildUpdate(db: Db, fields: Updatable[], checksRevision: boolean): SQL {
+  const value = (name: string) => sql`${sql.placeholder(name)}`;
+  const id = sql.placeholder("id");
+  const changes = Object.fromEntries(fields.map((field) => [field, value(field)]));
+  const newRole = fields.includes("role") ? sql`${value("role")}::user_role` : sql`${users.role}`;
+  const newActive = fields.includes("active")
+    ? sql`${value("active")}::boolean`
+    : sql`${users.active}`;
+  const endsSessions = sql`(${newRole} <> ${users.role} or ${newActive} <> ${users.active})`;
+  const conditions = [eq(users.id, id), callerIsLive(CALLER_PLACEHOLDERS)];
+  if (checksRevision) {
+    conditions.push(sql`${users.revision} = any(${value("revisions")}::int[])`);
+  }
+  const admins =
+    fields.includes("role") || fields.includes("active") ? lockedAdmins(db) : undefined;
+  if (admins) {
+    conditions.push(keepsAnAdmin(admins, id, sql`${newRole} = 'ADMIN' and ${newActive}`));
+  }
+  const update = (admins ? db.with(admins) : db)
+    .update(users)
+    .set({
+      ...changes,
+      // A new address is unverified until its own verification link is used.
+      ...(fields.includes("email")
+        ? {
+            emailVerified: sql`${users.emailVerified} and lower(${users.email}) = lower(${value("email")})`,
+          }
+        : {}),
+      tokenVersion: sql`${users.tokenVersion} + case when ${endsSessions} then 1 else 0 end`,
+      revision: sql`${users.revision} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(...conditions))
+    // A subquery in RETURNING reads the row as it was before this statement.
+    .returning({
+      ...getTableColumns(users),
+      previous: sql`(select row_to_json(previous) from ${users} previous
+        where previous.id = ${id})`.as("previous"),
+    });
+  const context = {
+    actorId: sql.placeholder("actor"),
+    ip: sql.placeholder("ip"),
+    userAgent: sql.placeholder("user_agent"),
+  };
+  return recorded(update, context, changeEvents);
 }
 
 /**
