@@ -143,8 +143,30 @@ describe("CORS", () => {
     const cors = { CORS_ORIGINS: "https://good.example, https://also.example" };
     const good = await call("/health", { headers: { Origin: "https://good.example" }, env: cors });
     expect(good.headers.get("access-control-allow-origin")).toBe("https://good.example");
+    expect(good.headers.get("access-control-expose-headers")).toContain("X-Total-Count");
     const bad = await call("/health", { headers: { Origin: "https://evil.example" }, env: cors });
     expect(bad.headers.get("access-control-allow-origin")).toBeNull();
+    // The answer depends on Origin, so a shared cache must keep one per origin, also for none.
+    const none = await call("/health", { env: cors });
+    for (const res of [good, bad, none]) expect(res.headers.get("vary")).toContain("Origin");
+  });
+
+  it("answers a preflight with the allowed methods and headers, and an error with CORS headers", async () => {
+    const preflight = await call("/users/me", {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "PATCH",
+        "Access-Control-Request-Headers": "authorization, if-match",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("PATCH");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("If-Match");
+    const problem = await call("/nope", { headers: { Origin: "https://app.example" } });
+    expect(problem.status).toBe(404);
+    expect(problem.headers.get("access-control-allow-origin")).toBe("*");
+    expect(problem.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });
 

@@ -20,6 +20,27 @@ export function preparedPerClient<T>(prepare: (db: Db) => T): (db: Db) => T {
   };
 }
 
+/**
+ * preparedPerClient for a statement whose SQL varies with its input's shape (which filters, which
+ * fields): one prepared statement per client and per shape, `shapeOf` naming the shape.
+ */
+export function preparedPerShape<A extends unknown[], T>(
+  shapeOf: (...args: A) => string,
+  prepare: (db: Db, ...args: A) => T,
+): (db: Db, ...args: A) => T {
+  const byShape = preparedPerClient(() => new Map<string, T>());
+  return (db, ...args) => {
+    const statements = byShape(db);
+    const shape = shapeOf(...args);
+    let statement = statements.get(shape);
+    if (statement === undefined) {
+      statement = prepare(db, ...args);
+      statements.set(shape, statement);
+    }
+    return statement;
+  };
+}
+
 const dialect = new PgDialect();
 
 /** A raw statement prepared by preparedSql: its rows as the driver sends them. */

@@ -12,7 +12,7 @@ import {
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { violatedUniqueConstraint } from "../db/errors";
-import { type PreparedSql, preparedPerClient, preparedSql } from "../db/prepared";
+import { type PreparedSql, preparedPerClient, preparedPerShape, preparedSql } from "../db/prepared";
 import { rowOf } from "../db/rows";
 import { type Role, type UserRow, userSearchText, users } from "../db/schema";
 import type { Config } from "../env";
@@ -274,18 +274,11 @@ function listWhere(filter: UserListFilter, placeholders = false) {
  * The list statement of a filter's shape (which filters, which order), prepared once per client:
  * a list request only fills in the values.
  */
-const listStatements = preparedPerClient(() => new Map<string, ReturnType<typeof prepareList>>());
-
-function listQuery(db: Db, filter: UserListFilter) {
-  const shape = `${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.sort}`;
-  const statements = listStatements(db);
-  let statement = statements.get(shape);
-  if (!statement) {
-    statement = prepareList(db, filter);
-    statements.set(shape, statement);
-  }
-  return statement;
-}
+const listQuery = preparedPerShape(
+  (filter: UserListFilter) =>
+    `${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.sort}`,
+  prepareList,
+);
 
 function prepareList(db: Db, filter: UserListFilter) {
   const descending = filter.sort.startsWith("-");
@@ -356,9 +349,11 @@ export async function changeOwnPassword(
   return rowOf(users, row);
 }
 
-export type UserChanges = Partial<
-  Pick<UserRow, "username" | "email" | "firstName" | "lastName" | "role" | "active">
->;
+/** What an update may change, in the order its statements are keyed by. */
+const UPDATABLE = ["username", "email", "firstName", "lastName", "role", "active"] as const;
+type Updatable = (typeof UPDATABLE)[number];
+
+export type UserChanges = Partial<Pick<UserRow, Updatable>>;
 
 /** What an update did, for the caller to act on (an email change tells the old address). */
 export type UserUpdate = { user: UserRow; previousEmail?: string };
@@ -469,22 +464,11 @@ async function updateUser(
   };
 }
 
-/** What an update may change, in the order its statements are keyed by. */
-const UPDATABLE = ["username", "email", "firstName", "lastName", "role", "active"] as const;
-type Updatable = (typeof UPDATABLE)[number];
-
-const updateStatements = preparedPerClient(() => new Map<string, PreparedSql>());
-
-function updateStatement(db: Db, fields: Updatable[], checksRevision: boolean): PreparedSql {
-  const shape = `${fields.join(",")};${checksRevision}`;
-  const statements = updateStatements(db);
-  let statement = statements.get(shape);
-  if (!statement) {
-    statement = preparedSql(db, buildUpdate(db, fields, checksRevision));
-    statements.set(shape, statement);
-  }
-  return statement;
-}
+const updateStatement = preparedPerShape(
+  (fields: Updatable[], checksRevision: boolean) => `${fields.join(",")};${checksRevision}`,
+  (db, fields, checksRevision): PreparedSql =>
+    preparedSql(db, buildUpdate(db, fields, checksRevision)),
+);
 
 /** The update of these fields, with placeholders for every value (see updateUser's execute). */
 function buildUpdate(db: Db, fields: Updatable[], checksRevision: boolean): SQL {
