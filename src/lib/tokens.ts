@@ -99,17 +99,25 @@ export async function verifyAccessToken(token: string, secret: string): Promise<
   return claims;
 }
 
-async function verifiedClaims(token: string, secret: string): Promise<AccessClaims> {
-  let payload: Record<string, unknown>;
+/**
+ * The payload of a token this API signed (HS256 only; expiry, issuer and audience checked), or
+ * undefined for any other token: each caller answers with its own problem.
+ */
+async function verifiedPayload(token: string, secret: string) {
   try {
-    payload = await verify(token, await jwtKey(secret), {
+    return await verify(token, await jwtKey(secret), {
       alg: "HS256",
       iss: TOKEN_ISSUER,
       aud: TOKEN_AUDIENCE,
     });
   } catch {
-    throw problems.invalidToken();
+    return undefined;
   }
+}
+
+async function verifiedClaims(token: string, secret: string): Promise<AccessClaims> {
+  const payload = await verifiedPayload(token, secret);
+  if (!payload) throw problems.invalidToken();
   const claims = payload as Partial<AccessClaims>;
   if (
     !isUuid(claims.sub) ||
@@ -169,16 +177,8 @@ export async function signMfaToken(
 
 /** Verifies an mfa_token like an access token (HS256 only, expiry, issuer, audience, claims). */
 export async function verifyMfaToken(token: string, secret: string): Promise<MfaClaims> {
-  let payload: Record<string, unknown>;
-  try {
-    payload = await verify(token, await jwtKey(secret), {
-      alg: "HS256",
-      iss: TOKEN_ISSUER,
-      aud: TOKEN_AUDIENCE,
-    });
-  } catch {
-    throw problems.invalidMfaToken();
-  }
+  const payload = await verifiedPayload(token, secret);
+  if (!payload) throw problems.invalidMfaToken();
   const claims = payload as Partial<MfaClaims>;
   if (
     !isUuid(claims.sub) ||
