@@ -1,35 +1,19 @@
-// `npm run bench`: measures the Worker on workerd, the runtime Cloudflare Workers run on, against
-// a real PostgreSQL through the same SQL-over-HTTP path it uses against Neon (BENCHMARKS.md), and
-// checks it against the targets of targets.ts. One run builds the bundle, starts the database side
-// (database-server.ts: the SQL endpoint, which counts the round trips and records the statements
-// it is sent) and workerd (with two reference Workers beside the API), seeds SEED_USERS users (an
-// admin and one user through the API, the rest with SQL), loads each scenario of scenarios.ts with
-// autocannon, counts the users, then (unless BENCH_PLANS=0) grows the database and EXPLAINs every
-// statement the scenarios sent (plans.ts). It prints the table, the plans and every target as
-// PASS/MISS, and writes it all to bench-results.json. Throughput targets are ratios to the floors
-// of the same run, because absolute numbers from a shared 2-core machine say little on their own.
-// Everything listens on 127.0.0.1 and everything started here is stopped on the way out, on errors
-// and Ctrl-C too. Settings: see settings.ts. Where the CPU goes: `npm run bench:profile`.
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
 import { gzipSync } from "node:zlib";
 import { countUsers } from "./bulk.ts";
 import { openChains } from "./chains.ts";
-import { chooseBackend, dropScratchDatabase, startDatabase } from "./database.ts";
-import { abortLoad, type Measurement, measure, medianOfRounds } from "./measure.ts";
+import { type Measurement, measure, medianOfRounds } from "./measure.ts";
 import { explainRecorded, growForPlans, PLAN_USERS, planTokens } from "./plans.ts";
-import { runToEnd, stopAll } from "./processes.ts";
-import { messageOf, printReport, type Report, round } from "./report.ts";
+import { runToEnd } from "./processes.ts";
+import { printReport, type Report, round } from "./report.ts";
 import { scenarios } from "./scenarios.ts";
-import { SEED_USERS, seed } from "./seed.ts";
+import { SEED_USERS } from "./seed.ts";
 import {
   BCRYPT_COST,
   bundlePath,
   connections,
-  databaseServerUrl,
   loginConnections,
   loginSeconds,
   plans,
@@ -38,13 +22,9 @@ import {
   seconds,
   warmupSeconds,
 } from "./settings.ts";
+import { runScript, setUpStage } from "./stage.ts";
 import { evaluateTargets } from "./targets.ts";
-import { startWorkerd, workerdVersion } from "./workerd.ts";
-
-// What cleanUp() must undo besides the processes, filled in as main() gets further.
-let tempDir: string | undefined;
-let scratchDatabase: { serverUrl: string; name: string } | undefined;
-let interrupted = false;
+import { workerdVersion } from "./workerd.ts";
 
 async function main(): Promise<void> {
   if (process.platform !== "linux") {
@@ -56,27 +36,9 @@ async function main(): Promise<void> {
   // Cloudflare's size limit and wrangler's report are about the gzipped upload.
   const gzipKiB = gzipSync(bundle).length / 1024;
 
-  tempDir = await mkdtemp(join(tmpdir(), "user-api-bench-"));
-  const { backend, description } = await chooseBackend(databaseServerUrl);
-  const databaseName = `bench_${randomBytes(6).toString("hex")}`;
-  if (backend.kind === "pg") scratchDatabase = { serverUrl: backend.url, name: databaseName };
-  const database = await startDatabase(backend, databaseName);
-  console.log(`Database: ${description}, scratch database "${databaseName}".`);
-
-  const secretAdminKey = randomBytes(24).toString("base64url");
-  const workerd = await startWorkerd(tempDir, {
-    DATABASE_URL: `postgres://bench:${database.secret}@sql-endpoint/${databaseName}`,
-    NEON_FETCH_ENDPOINT: database.sqlUrl,
-    JWT_SECRET: randomBytes(48).toString("base64url"),
-    BCRYPT_COST: String(BCRYPT_COST),
-    SECRET_ADMIN_KEY: secretAdminKey,
-    MAIL_PROVIDER: "log",
+  const { backend, description, database, workerd, seeded } = await setUpStage({
+    purpose: "bench",
   });
-
-  console.log(
-    `Seeding ${SEED_USERS} users: an admin and one user through the API (bcrypt cost ${BCRYPT_COST}), the rest with SQL...`,
-  );
-  const seeded = await seed(workerd.base, secretAdminKey, database);
 
   const list = scenarios(seeded, workerd.references);
   const runs: Measurement[][] = list.map(() => []);
@@ -155,32 +117,4 @@ async function main(): Promise<void> {
   console.log(`\nWrote ${resultsPath}`);
 }
 
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    await stopAll();
-    if (scratchDatabase) await dropScratchDatabase(scratchDatabase.serverUrl, scratchDatabase.name);
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(signal, () => {
-    interrupted = true;
-    abortLoad();
-    console.error(`\n${signal}: stopping...`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-  await cleanUp();
-} catch (error) {
-  if (!interrupted) {
-    console.error(`\nBenchmark failed: ${messageOf(error)}`);
-    await cleanUp();
-    process.exit(1);
-  }
-}
+runScript("Benchmark", main);
