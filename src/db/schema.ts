@@ -98,6 +98,11 @@ export const refreshTokens = pgTable(
     index("refresh_tokens_expires_idx").on(t.expiresAt),
     // The cron finds revoked families by this; few rows are ever revoked, so it stays small.
     index("refresh_tokens_revoked_idx").on(t.revokedAt).where(sql`${t.revokedAt} is not null`),
+    // Whether a session is revoked, in one probe however many tokens its family has: the
+    // liveness check of every authenticated request (family_is_live, services/caller.ts).
+    index("refresh_tokens_family_revoked_idx")
+      .on(t.familyId)
+      .where(sql`${t.revokedAt} is not null`),
   ],
 );
 

@@ -4,18 +4,19 @@
 import { eq, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { preparedPerClient } from "../db/prepared";
-import { refreshTokens, type UserRow, users } from "../db/schema";
+import { type UserRow, users } from "../db/schema";
 import { type FieldError, problems } from "../lib/problems";
 import type { AccessClaims } from "../lib/tokens";
 
 /**
  * The session rule, in one place: a session (refresh token family) is live while it exists and
  * none of its tokens is revoked. A successor issued by a refresh that raced the logout is then
- * dead too. Authentication and rotation both ask exactly this.
+ * dead too. Authentication and rotation both ask exactly this, through the PL/pgSQL function of
+ * drizzle/0008_liveness_functions.sql: PostgreSQL keeps its plan per connection instead of
+ * planning the check anew in every statement, and a partial index answers "any revoked?" in one
+ * probe, however many tokens the family has.
  */
-export const familyIsLive = (familyId: SQL | string) =>
-  sql`coalesce((select bool_and(family.revoked_at is null) from ${refreshTokens} family
-    where family.family_id = ${familyId}), false)`;
+export const familyIsLive = (familyId: SQL | string) => sql<boolean>`family_is_live(${familyId})`;
 
 /** The caller, as the verified access token names them: who, in which role, version and session. */
 export type Caller = Pick<AccessClaims, "sub" | "role" | "ver" | "sid">;
@@ -41,14 +42,13 @@ export const callerParams = (caller: Caller) => ({
 
 /**
  * The authentication rule as a condition any statement can carry: the user the token names
- * exists, is active and still has the token's version, and the session is live. The version
- * moves with every role change, so a live token's role is still the caller's. A request whose
- * one statement carries this needs no query of its own to authenticate: one round trip, not two.
+ * exists, is active and still has the token's version and role, and the session is live
+ * (caller_is_live, drizzle/0008_liveness_functions.sql, with family_is_live). The version moves
+ * with every role change, so a live token's role is still the caller's. A request whose one
+ * statement carries this needs no query of its own to authenticate: one round trip, not two.
  */
 export const callerIsLive = (caller: CallerValues) =>
-  sql<boolean>`exists (select 1 from ${users} caller where caller.id = ${caller.sub}
-    and caller.active and caller.token_version = ${caller.ver}
-    and caller.role = ${caller.role}::user_role and ${familyIsLive(sql`${caller.sid}`)})`;
+  sql<boolean>`caller_is_live(${caller.sub}, ${caller.ver}, ${caller.role}::user_role, ${caller.sid})`;
 
 const revoked = () => problems.invalidToken("The access token has been revoked.");
 
