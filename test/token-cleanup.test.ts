@@ -10,6 +10,7 @@ import {
   db,
   resetTokenFor,
   signUp,
+  uniqueName,
   verificationTokenFor,
 } from "./helpers/factories";
 import { forgot, reset } from "./helpers/password-reset";
@@ -120,5 +121,36 @@ describe("the token cleanup cron", () => {
     expect(await left()).toBe(1);
     await runCleanup();
     expect(await left()).toBe(0);
+  });
+
+  it("keeps a throttle window that a request restarts while the cron deletes it", async () => {
+    const key = `login:${uniqueName("race")}@example.com`;
+    await db(
+      "insert into auth_throttles (key, failures, window_started_at) values ($1, 3, now() - interval '2 hours')",
+      [key],
+    );
+    // One transaction restarts the ended window and holds the row for a moment, as a failed login
+    // counting into it would; the cron's delete, found the row through the old version, meets it
+    // mid-change and must see the new one when it may go on.
+    const { neon, neonConfig } = await import("@neondatabase/serverless");
+    neonConfig.fetchEndpoint = testEnv.NEON_FETCH_ENDPOINT as string;
+    const sql = neon(testEnv.DATABASE_URL as string);
+    const restarting = sql.transaction([
+      sql.query(
+        "update auth_throttles set failures = 1, window_started_at = now() where key = $1",
+        [key],
+      ),
+      sql.query("select pg_sleep(0.5)"),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const cleaning = cleanUp(createDb(loadConfig(testEnv as Bindings)), {
+      EVENTS_RETENTION_DAYS: 90,
+    });
+    await Promise.all([restarting, cleaning]);
+    const [row] = await db<{ failures: number }>(
+      "select failures from auth_throttles where key = $1",
+      [key],
+    );
+    expect(row?.failures).toBe(1);
   });
 });

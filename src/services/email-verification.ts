@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { deleteBatch } from "../db/batches";
 import type { Db } from "../db/client";
 import { rowOf } from "../db/rows";
 import { emailVerificationTokens, type UserRow, users } from "../db/schema";
@@ -87,9 +88,7 @@ export async function verifyEmailWithToken(
 }
 
 /** The cron's share: expired verification tokens can never be used again. */
-export async function deleteExpiredVerifications(db: Db, limit: number): Promise<number> {
-  const result = await db.execute(sql`
-    delete from ${emailVerificationTokens} where user_id in (
-      select user_id from ${emailVerificationTokens} where expires_at < now() limit ${limit})`);
-  return result.rowCount ?? 0;
+export function deleteExpiredVerifications(db: Db, limit: number): Promise<number> {
+  const expired = sql`${emailVerificationTokens.expiresAt} < now()`;
+  return deleteBatch(db, emailVerificationTokens, emailVerificationTokens.userId, expired, limit);
 }

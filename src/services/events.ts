@@ -9,6 +9,7 @@ import {
   type SQLWrapper,
   sql,
 } from "drizzle-orm";
+import { deleteBatch } from "../db/batches";
 import type { Db } from "../db/client";
 import { securityEvents } from "../db/schema";
 import type { ClientInfo } from "../lib/client";
@@ -121,11 +122,7 @@ export async function listEvents(db: Db, caller: Caller, filter: EventFilter) {
 }
 
 /** The cron's share: events older than the retention period go, a bounded batch at a time. */
-export async function deleteOldEvents(db: Db, retentionDays: number, limit: number) {
-  const result = await db.execute(sql`
-    delete from ${securityEvents} where id in (
-      select id from ${securityEvents}
-      where at < now() - make_interval(days => ${retentionDays})
-      limit ${limit})`);
-  return result.rowCount ?? 0;
+export function deleteOldEvents(db: Db, retentionDays: number, limit: number) {
+  const old = sql`${securityEvents.at} < now() - make_interval(days => ${retentionDays})`;
+  return deleteBatch(db, securityEvents, securityEvents.id, old, limit);
 }

@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { deleteBatch } from "../db/batches";
 import type { Db } from "../db/client";
 import { authThrottles } from "../db/schema";
 import type { Bindings, LimiterName } from "../env";
@@ -107,10 +108,6 @@ export async function recordFailure(db: Db, guard: Guard, subject: string): Prom
 /** The cron's share: windows that ended long ago count nothing. */
 export async function deleteEndedThrottles(db: Db, limit: number): Promise<number> {
   const longest = Math.max(...Object.values(GUARDS).map((guard) => guard.windowSeconds));
-  const result = await db.execute(sql`
-    delete from ${authThrottles} where key in (
-      select key from ${authThrottles}
-      where window_started_at < now() - make_interval(secs => ${longest})
-      limit ${limit})`);
-  return result.rowCount ?? 0;
+  const ended = sql`${authThrottles.windowStartedAt} < now() - make_interval(secs => ${longest})`;
+  return deleteBatch(db, authThrottles, authThrottles.key, ended, limit);
 }

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
+import { deleteBatch } from "../db/batches";
 import type { Db } from "../db/client";
 import { isForeignKeyViolation } from "../db/errors";
 import { preparedPerClient, preparedSql } from "../db/prepared";
@@ -348,9 +349,7 @@ export async function deleteDeadRefreshTokens(db: Db, limit: number): Promise<nu
 }
 
 /** Expired password reset tokens, at most `limit` per call (the cron's). */
-export async function deleteExpiredResets(db: Db, limit: number): Promise<number> {
-  const result = await db.execute(sql`
-    delete from ${passwordResetTokens} where user_id in (
-      select user_id from ${passwordResetTokens} where expires_at < now() limit ${limit})`);
-  return result.rowCount ?? 0;
+export function deleteExpiredResets(db: Db, limit: number): Promise<number> {
+  const expired = sql`${passwordResetTokens.expiresAt} < now()`;
+  return deleteBatch(db, passwordResetTokens, passwordResetTokens.userId, expired, limit);
 }
