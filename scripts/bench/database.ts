@@ -108,6 +108,25 @@ export async function recordedStatements(
   return (await control(side, "/recorded")) as Record<string, RecordedStatement[]>;
 }
 
+/** One statement of the bench's own: its rows as objects. */
+export type RunSql = (
+  query: string,
+  params?: (string | number | null)[],
+) => Promise<Record<string, unknown>[]>;
+
+/**
+ * A connection of the bench's own to one database of the server, for the bulk seeding and the
+ * plans: a session of its own, where settings hold and a transaction can be rolled back.
+ */
+export async function connectDirectly(serverUrl: string, database: string) {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  const client = newClient({ connectionString: url.toString() });
+  await client.connect();
+  const sql: RunSql = async (query, params = []) => (await client.query(query, params)).rows;
+  return { client, sql };
+}
+
 /** One statement of the bench's own, in Neon's protocol: rows as objects of Postgres text. */
 export async function runSql(
   side: DatabaseSide,
@@ -128,6 +147,18 @@ export async function runSql(
   };
   if (!response.ok) throw new Error(body.message ?? `the SQL endpoint answered ${response.status}`);
   return body.rows ?? [];
+}
+
+/** Whether the server has a database of this name. */
+export async function databaseExists(serverUrl: string, name: string): Promise<boolean> {
+  const client = newClient({ connectionString: serverUrl });
+  try {
+    await client.connect();
+    const result = await client.query("select 1 from pg_database where datname = $1", [name]);
+    return result.rowCount === 1;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 export async function dropScratchDatabase(serverUrl: string, name: string): Promise<void> {

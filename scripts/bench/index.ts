@@ -2,27 +2,28 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { gzipSync } from "node:zlib";
-import { countUsers } from "./bulk.ts";
+import { countUsers, PER_USER } from "./bulk.ts";
 import { openChains } from "./chains.ts";
 import { type Measurement, measure, medianOfRounds } from "./measure.ts";
-import { explainRecorded, growForPlans, PLAN_USERS, planTokens } from "./plans.ts";
+import { explainRecorded, runCronOnce } from "./plans.ts";
 import { runToEnd } from "./processes.ts";
 import { printReport, type Report, round } from "./report.ts";
 import { scenarios } from "./scenarios.ts";
-import { SEED_USERS } from "./seed.ts";
 import {
   BCRYPT_COST,
   bundlePath,
   connections,
+  keep,
   loginConnections,
   loginSeconds,
   plans,
   resultsPath,
   rounds,
   seconds,
+  sizes,
   warmupSeconds,
 } from "./settings.ts";
-import { runScript, setUpStage } from "./stage.ts";
+import { runScript, type Stage, setUpStage } from "./stage.ts";
 import { evaluateTargets } from "./targets.ts";
 import { workerdVersion } from "./workerd.ts";
 
@@ -36,49 +37,66 @@ async function main(): Promise<void> {
   // Cloudflare's size limit and wrangler's report are about the gzipped upload.
   const gzipKiB = gzipSync(bundle).length / 1024;
 
-  const { backend, description, database, workerd, seeded } = await setUpStage({
-    purpose: "bench",
-  });
-
-  const list = scenarios(seeded, workerd.references);
-  const runs: Measurement[][] = list.map(() => []);
+  // One stage per size, all serving side by side, so that every round measures every size within
+  // minutes of the others: this machine's speed drifts by 10-40 % over a quarter of an hour.
+  const stages: Stage[] = [];
+  for (const users of sizes) {
+    const stage = await setUpStage({ purpose: "bench", users, keep });
+    stages.push(stage);
+    if (stage.backend.kind === "pglite") {
+      console.warn("Note: on PGlite the bench measures one size only, the smallest (no curve).");
+      break;
+    }
+  }
+  const lists = stages.map((stage) => scenarios(stage.seeded, stage.workerd.references));
+  const runs = lists.map((list) => list.map((): Measurement[] => []));
   for (let round = 1; round <= rounds; round++) {
-    for (const [index, scenario] of list.entries()) {
-      if (scenario.chains?.length === 0) {
-        console.log(`Logging in ${scenario.connections} sessions for ${scenario.name}...`);
-        scenario.chains = await openChains(workerd.base, seeded.login, scenario.connections);
+    for (const [s, stage] of stages.entries()) {
+      for (const [index, scenario] of (lists[s] ?? []).entries()) {
+        if (scenario.chains?.length === 0) {
+          console.log(`Logging in ${scenario.connections} sessions for ${scenario.name}...`);
+          scenario.chains = await openChains(
+            stage.workerd.base,
+            stage.seeded.login,
+            scenario.connections,
+          );
+        }
+        console.log(
+          `Round ${round}/${rounds}, ${stage.users.toLocaleString("en")} users: ${scenario.name}, ${scenario.connections} connections, about ${scenario.seconds} s after ${warmupSeconds} s of warm-up...`,
+        );
+        runs[s]?.[index]?.push(await measure(stage.workerd, stage.database, scenario));
       }
-      console.log(
-        `Round ${round}/${rounds}: ${scenario.name}, ${scenario.connections} connections, about ${scenario.seconds} s after ${warmupSeconds} s of warm-up...`,
-      );
-      runs[index]?.push(await measure(workerd, database, scenario));
     }
   }
-  const measured = runs.map(medianOfRounds);
-  const seededUsers = await countUsers(database);
+  const curve = stages.map((stage, s) => ({
+    users: stage.users,
+    seededUsers: 0,
+    measured: (runs[s] ?? []).map(medianOfRounds),
+  }));
+  for (const [s, stage] of stages.entries()) {
+    const point = curve[s];
+    if (point) point.seededUsers = await countUsers(stage.sql);
+  }
 
+  const largest = stages.at(-1);
   let plansReport: Report["plans"];
-  let plansNote: string | undefined;
-  if (plans) {
-    const tokens = planTokens(backend);
-    const scale = `${PLAN_USERS.toLocaleString("en")} users, ${tokens.toLocaleString("en")} refresh tokens`;
-    console.log(`Growing the database to ${scale} for the query plans...`);
-    await growForPlans(database, tokens);
-    plansReport = { scenarios: await explainRecorded(database), scale };
-    if (backend.kind === "pglite") {
-      plansNote = `Note: on PGlite the plans use ${tokens.toLocaleString("en")} refresh tokens, not 1,000,000 (insert time and memory).`;
-    }
-  } else {
-    plansNote = "Query plans: skipped (BENCH_PLANS=0).";
+  let cron: Report["cron"];
+  if (plans && largest) {
+    console.log(`Running one batch of each of the cron's deletes...`);
+    cron = await runCronOnce(largest.database);
+    console.log(`Explaining the statements at ${largest.users.toLocaleString("en")} users...`);
+    plansReport = {
+      scenarios: await explainRecorded(
+        largest.database,
+        largest.backend.kind === "pg" ? largest.backend.url : undefined,
+      ),
+      scale: scaleOf(largest.users),
+    };
   }
 
-  const targets = evaluateTargets({
-    measured,
-    seededUsers,
-    minimumUsers: SEED_USERS,
-    gzipKiB,
-    plans: plansReport,
-  });
+  const backend = stages[0]?.backend.kind ?? "pg";
+  const description = stages[0]?.description ?? "";
+  const targets = evaluateTargets({ curve, gzipKiB, plans: plansReport });
   const machine = {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
@@ -90,31 +108,35 @@ async function main(): Promise<void> {
     machine,
     settings: {
       database: description,
+      sizes: curve.map((point) => point.users),
       seconds,
       rounds,
       connections,
       warmupSeconds,
       login: { seconds: loginSeconds, connections: loginConnections, bcryptCost: BCRYPT_COST },
-      seedUsers: SEED_USERS,
     },
     bundle: { bytes: bundle.length, gzipKiB: round(gzipKiB, 1) },
-    seededUsers,
-    endpoints: measured,
+    curve,
     targets,
+    cron: cron ?? null,
     plans: plansReport ?? null,
   };
   printReport({
     machine,
     database: description,
-    backend: backend.kind,
+    backend,
     gzipKiB,
-    measured,
+    curve,
     targets,
     plans: plansReport,
-    plansNote,
+    cron,
+    plansNote: plans ? undefined : "Query plans and the cron: skipped (BENCH_PLANS=0).",
   });
   await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nWrote ${resultsPath}`);
 }
+
+const scaleOf = (users: number) =>
+  `${users.toLocaleString("en")} users, ${(users * PER_USER.refreshTokens).toLocaleString("en")} refresh tokens, ${(users * PER_USER.events).toLocaleString("en")} security events, ${(users * PER_USER.throttles).toLocaleString("en")} throttle windows`;
 
 runScript("Benchmark", main);

@@ -40,7 +40,7 @@ export type Measurement = {
   databaseRoundTripsPerRequest: number;
   /** the SQL endpoint process's CPU time per SQL request; null without any */
   endpointCpuMsPerQuery: number | null;
-  /** PostgreSQL's server processes' CPU time per HTTP request; null on PGlite (in the endpoint) */
+  /** CPU time of PostgreSQL's backends of the database per HTTP request; null on PGlite */
   postgresCpuMsPerRequest: number | null;
   /** each round's req/s and Worker CPU, for the spread behind the medians */
   rounds?: { requestsPerSecond: number; workerCpuMsPerRequest: number }[];
@@ -166,11 +166,13 @@ export async function measure(
   const tripsBefore = await sqlRequests(database);
   const workerCpuBefore = cpuSecondsOf(workerd.pid);
   const endpointCpuBefore = cpuSecondsOf(database.pid);
-  const postgresCpuBefore = database.postgres ? postgresCpuSeconds() : 0;
+  const postgresCpuBefore = database.postgres ? postgresCpuSeconds(database.database) : 0;
   const run = await load(workerd, scenario, { amount });
   const workerCpu = cpuSecondsOf(workerd.pid) - workerCpuBefore;
   const endpointCpu = cpuSecondsOf(database.pid) - endpointCpuBefore;
-  const postgresCpu = database.postgres ? postgresCpuSeconds() - postgresCpuBefore : undefined;
+  const postgresCpu = database.postgres
+    ? postgresCpuSeconds(database.database) - postgresCpuBefore
+    : undefined;
   const trips = (await sqlRequests(database)) - tripsBefore;
   await recordAs(database, null);
 

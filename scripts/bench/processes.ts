@@ -78,12 +78,14 @@ export function cpuSecondsOf(pid: number): number {
 }
 
 /**
- * User plus system CPU time of every PostgreSQL server process of this machine, in seconds: the
- * database's own share of a run, which no process of ours shows. A backend that exits during a
- * run takes its time with it, so this is a lower bound; the endpoint's pool keeps its connections
- * open through a scenario.
+ * User plus system CPU time of the PostgreSQL backends connected to `database`, in seconds: the
+ * database's own share of a run, which no process of ours shows, and no other database's (tests
+ * of other work may use the same server meanwhile). A backend names its database in its process
+ * title. The server's background processes are not counted: a backend writes and flushes its own
+ * WAL at commit. A backend that exits during a run takes its time with it, so this is a lower
+ * bound; the endpoint's pool keeps its connections open through a scenario.
  */
-export function postgresCpuSeconds(): number {
+export function postgresCpuSeconds(database: string): number {
   let total = 0;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -95,6 +97,14 @@ export function postgresCpuSeconds(): number {
     }
     const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     if (name !== "postgres") continue;
+    let title: string;
+    try {
+      title = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    // "postgres: 15/main: postgres bench_... 127.0.0.1(40000) idle"
+    if (!title.includes(` ${database} `)) continue;
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     total += (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
   }

@@ -1,8 +1,9 @@
-// What the benchmark prints: the table of every endpoint against the floors of the same run, the
-// plan summary of each scenario's statements, every target with PASS/MISS, and the bundle size.
+// What the benchmark prints: the table of every endpoint against the floors of the same run at
+// each size, the cost curve over the sizes, the cron's batches, the plan summary of each
+// scenario's statements, every target with PASS/MISS, and the bundle size.
 import type { Measurement } from "./measure.ts";
 import type { ScenarioPlans } from "./plans.ts";
-import type { Target } from "./targets.ts";
+import { type CurvePoint, growth, type Target } from "./targets.ts";
 
 export type Machine = { cpus: number; cpuModel: string; node: string; workerd: string };
 
@@ -45,6 +46,10 @@ function printTable(measured: Measurement[]): void {
     m.endpointCpuMsPerQuery === null ? "-" : m.endpointCpuMsPerQuery.toFixed(3),
     m.postgresCpuMsPerRequest === null ? "-" : m.postgresCpuMsPerRequest.toFixed(3),
   ]);
+  printColumns(header, rows);
+}
+
+function printColumns(header: string[], rows: string[][]): void {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
   );
@@ -57,6 +62,47 @@ function printTable(measured: Measurement[]): void {
   console.log(format(header));
   console.log(format(widths.map((width) => "-".repeat(width))));
   for (const row of rows) console.log(format(row));
+}
+
+const thousands = (users: number) =>
+  users >= 1_000_000 ? `${users / 1_000_000}M` : `${Math.round(users / 1_000)}k`;
+
+/**
+ * The curve: per scenario, PostgreSQL CPU, Worker CPU and p50 latency at each size, and the
+ * largest size's costs over the smallest's.
+ */
+function printCurve(curve: CurvePoint[]): void {
+  const smallest = curve[0];
+  const largest = curve.at(-1);
+  if (!smallest || !largest || curve.length < 2) return;
+  const ms = (value: number | null) => (value === null ? "-" : value.toFixed(3));
+  const costs: [string, (m: Measurement) => number | null][] = [
+    ["PG ms", (m) => m.postgresCpuMsPerRequest],
+    ["Worker ms", (m) => m.workerCpuMsPerRequest],
+    ["p50 ms", (m) => m.latencyMs.p50],
+  ];
+  const header = [
+    "endpoint",
+    ...costs.flatMap(([name]) => curve.map((point) => `${name} ${thousands(point.users)}`)),
+    ...costs.map(([name]) => `${name.replace(" ms", "")} x`),
+  ];
+  const rows = smallest.measured.map((base) => {
+    const at = curve.map((point) => point.measured.find((m) => m.id === base.id));
+    const last = at.at(-1);
+    return [
+      base.name,
+      ...costs.flatMap(([, cost]) => at.map((m) => (m ? ms(cost(m)) : "-"))),
+      ...costs.map(([, cost]) => {
+        const [x, y] = [last ? cost(last) : null, cost(base)];
+        return x === null || y === null ? "-" : growth(x, y).toFixed(2);
+      }),
+    ];
+  });
+  console.log("");
+  console.log(
+    `The cost curve: per request, at ${curve.map((point) => point.users.toLocaleString("en")).join(", ")} users; "x" is ${thousands(largest.users)} over ${thousands(smallest.users)}.`,
+  );
+  printColumns(header, rows);
 }
 
 /** The range of each scenario's rounds behind the medians of the table. */
@@ -82,13 +128,19 @@ const oneLine = (query: string, length: number) => {
 
 function printPlans(plans: ScenarioPlans[], scale: string): void {
   console.log("");
-  console.log(`Query plans at ${scale} (EXPLAIN of each distinct statement the Worker sent):`);
+  console.log(
+    `Query plans at ${scale} (EXPLAIN ANALYZE of each distinct statement, rolled back; execution and planning ms, shared pages):`,
+  );
   for (const { scenario, statements } of plans) {
     console.log(`  ${scenario}`);
     statements.forEach((s, i) => {
       const scans = s.error ? `not explained: ${oneLine(s.error, 100)}` : s.nodes.join("; ");
       const mark = s.seqScans.length > 0 || s.error ? "!" : " ";
-      console.log(`   ${mark}${i + 1}. ${scans || "(no table)"}  [${s.calls} calls]`);
+      const cost =
+        s.executionMs === undefined
+          ? ""
+          : ` (${s.executionMs.toFixed(3)} + ${s.planningMs?.toFixed(3)} ms, ${s.buffers} pages)`;
+      console.log(`   ${mark}${i + 1}. ${scans || "(no table)"}${cost}  [${s.calls} calls]`);
       if (mark === "!") console.log(`       ${oneLine(s.query, 160)}`);
     });
   }
@@ -99,22 +151,28 @@ export type Report = {
   database: string;
   backend: "pg" | "pglite";
   gzipKiB: number;
-  measured: Measurement[];
+  curve: CurvePoint[];
   targets: Target[];
   plans?: { scenarios: ScenarioPlans[]; scale: string };
+  /** one run of the cron's deletes at the largest size, one batch of each kind */
+  cron?: { removed: Record<string, number>; ms: number };
   plansNote?: string;
 };
 
 export function printReport(report: Report): void {
-  const { machine, measured } = report;
+  const { machine, curve } = report;
   console.log("");
   console.log(
     `workerd ${machine.workerd.replace(/^workerd\s*/, "")}, Node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}`,
   );
   console.log(`Database: ${report.database}, through the local SQL endpoint`);
-  console.log("");
-  printTable(measured);
-  printSpread(measured);
+  for (const point of curve) {
+    console.log("");
+    console.log(`At ${point.users.toLocaleString("en")} users:`);
+    printTable(point.measured);
+    printSpread(point.measured);
+  }
+  printCurve(curve);
   console.log("");
   console.log(
     "CPU ms/req: workerd's process CPU time (user + system, its HTTP handling included) / requests.",
@@ -127,7 +185,16 @@ export function printReport(report: Report): void {
   );
   if (report.backend === "pg") {
     console.log(
-      "PostgreSQL CPU ms/req: every postgres process of this machine, over the run / HTTP requests (a lower bound: a backend that exits takes its time with it).",
+      "PostgreSQL CPU ms/req: the PostgreSQL backends serving this database, over the run / HTTP requests (a lower bound: a backend that exits takes its time with it).",
+    );
+  }
+  if (report.cron) {
+    const removed = Object.entries(report.cron.removed)
+      .map(([kind, rows]) => `${kind} ${rows}`)
+      .join(", ");
+    console.log("");
+    console.log(
+      `The cron, one batch of each kind at the largest size: ${report.cron.ms.toFixed(0)} ms, removed ${removed}.`,
     );
   }
   if (report.plans) printPlans(report.plans.scenarios, report.plans.scale);

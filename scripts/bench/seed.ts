@@ -1,13 +1,15 @@
-// Fills the benchmark's scratch database: through the public API, like any client, the admin (with
-// the secret admin key) and one ordinary user, the "self" user the scenarios act as; then with SQL
-// (bulk.ts) the rest of SEED_USERS users, who all get the self user's bcrypt hash as the API stored
-// it, so every row looks like a registered user. A few first names, so that a search matches many.
+// Fills the benchmark's database: through the public API, like any client, the admin (with the
+// secret admin key) and one ordinary user, the "self" user the scenarios act as; then with SQL
+// (bulk.ts) the rest of the users, who all get the self user's bcrypt hash as the API stored it, so
+// every row looks like a registered user, and their tokens, events and throttle windows. A few
+// first names, so that a search matches many. A database that was seeded before (a kept one,
+// stage.ts) says so in its bench_seed row, with the password its admin and self user log in with.
 import { randomBytes } from "node:crypto";
-import { analyze, FIRST_NAMES, insertUsers, LAST_NAMES, username } from "./bulk.ts";
-import { type DatabaseSide, runSql } from "./database.ts";
+import { FIRST_NAMES, fill, LAST_NAMES, SEED_VERSION, username } from "./bulk.ts";
+import type { RunSql } from "./database.ts";
 
 export const SEED_USERS = 10_000;
-// Matches one first name in eight: about 1,250 of the 10,000 users, many pages of 20.
+// Matches one first name in eight: 1,250 of 10,000 users, 125,000 of 1,000,000.
 export const SEARCH = "sophia";
 
 async function call(
@@ -36,15 +38,27 @@ export function logIn(base: string, credentials: Credentials): Promise<Tokens> {
   return call(base, "POST", "/auth/login", 200, credentials) as Promise<Tokens>;
 }
 
-async function idOf(side: DatabaseSide, i: number): Promise<string> {
-  const [row] = await runSql(side, "select id from users where username = $1", [username(i)]);
+async function idOf(sql: RunSql, i: number): Promise<string> {
+  const [row] = await sql("select id from users where lower(username) = $1", [username(i)]);
   if (!row?.id) throw new Error(`seeding made no user ${username(i)}`);
-  return row.id;
+  return String(row.id);
 }
 
-export async function seed(base: string, secretAdminKey: string, side: DatabaseSide) {
+/** The password of an earlier seeding of this many users with this SEED_VERSION, if any. */
+async function earlierSeeding(sql: RunSql, users: number): Promise<string | undefined> {
+  const [table] = await sql("select to_regclass('bench_seed') is not null as present");
+  if (!table?.present || table.present === "f") return undefined;
+  const [row] = await sql("select password from bench_seed where version = $1 and users = $2", [
+    SEED_VERSION,
+    users,
+  ]);
+  return row?.password ? String(row.password) : undefined;
+}
+
+export async function seed(base: string, secretAdminKey: string, sql: RunSql, users: number) {
+  const earlier = await earlierSeeding(sql, users);
   // One strong password for everyone: the API refuses common ones.
-  const password = `Bench-${randomBytes(12).toString("base64url")}`;
+  const password = earlier ?? `Bench-${randomBytes(12).toString("base64url")}`;
   const person = (i: number) => ({
     username: username(i),
     email: `${username(i)}@example.com`,
@@ -52,37 +66,44 @@ export async function seed(base: string, secretAdminKey: string, side: DatabaseS
     last_name: LAST_NAMES[i % LAST_NAMES.length] ?? "Lovelace",
     password,
   });
-  await call(base, "POST", "/auth/register", 201, {
-    ...person(0),
-    username: "bench-admin",
-    email: "admin@example.com",
-    secret_admin_key: secretAdminKey,
-  });
-  const self = (await call(base, "POST", "/auth/register", 201, person(1))) as {
-    user: { id: string };
-  };
-  const [stored] = await runSql(side, "select password_hash from users where id = $1", [
-    self.user.id,
-  ]);
-  if (!stored?.password_hash) throw new Error("the registered user has no password hash");
-  // The admin and user000001 are registered; users 2 to SEED_USERS - 1 make SEED_USERS in all.
-  await insertUsers(side, 2, SEED_USERS - 1, stored.password_hash);
-  await analyze(side);
+  if (earlier) {
+    console.log(`  reusing the ${users.toLocaleString("en")} users seeded before`);
+  } else {
+    await call(base, "POST", "/auth/register", 201, {
+      ...person(0),
+      username: "bench-admin",
+      email: "admin@example.com",
+      secret_admin_key: secretAdminKey,
+    });
+    await call(base, "POST", "/auth/register", 201, person(1));
+    const [stored] = await sql("select password_hash from users where lower(username) = $1", [
+      username(1),
+    ]);
+    if (!stored?.password_hash) throw new Error("the registered user has no password hash");
+    // The admin and user000001 are registered; users 2 to `users` - 1 make `users` in all.
+    await fill(sql, users, String(stored.password_hash), new Date());
+    // VACUUM too: the visibility map an index-only scan needs, and nothing left for autovacuum
+    // to do during the measured runs.
+    await sql("vacuum analyze");
+    // A local scratch database's bench password, kept so that a later run can log in again.
+    await sql("create table bench_seed (version int, users int, password text)");
+    await sql("insert into bench_seed values ($1, $2, $3)", [SEED_VERSION, users, password]);
+  }
 
   const login = { email: person(1).email, password };
   const [adminLogin, selfLogin] = await Promise.all([
     logIn(base, { email: "admin@example.com", password }),
     logIn(base, login),
   ]);
-  const middle = Math.floor(SEED_USERS / 2);
+  const middle = Math.floor(users / 2);
   return {
     adminToken: adminLogin.access_token,
     selfToken: selfLogin.access_token,
-    selfId: self.user.id,
+    selfId: await idOf(sql, 1),
     /** a bulk-seeded user the admin reads */
-    otherUserId: await idOf(side, middle),
+    otherUserId: await idOf(sql, middle),
     /** another one, whom the admin patches */
-    patchUserId: await idOf(side, middle + 1),
+    patchUserId: await idOf(sql, middle + 1),
     login,
   };
 }

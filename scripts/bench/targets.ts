@@ -1,8 +1,10 @@
 // The performance targets one `npm run bench` checks, each with its measured value and PASS/MISS:
-// throughput as a fraction of the floors of the same run (absolute numbers from a shared 2-core
-// machine say little), workerd's CPU per request, database round trips per request, the local SQL
-// endpoint's CPU per query (reported only), the seeded users, the bundle size, and no sequential
-// scan in the plans of the statements each scenario sent.
+// the cost curve (each scenario's costs at every size within CURVE_LIMIT of the smallest's), an
+// authenticated read's PostgreSQL CPU against a `select 1` of the same run and size; at the
+// smallest size, throughput as a fraction of the floors of the same run (absolute numbers from a
+// shared 2-core machine say little), workerd's CPU per request, database round trips per request,
+// the local SQL endpoint's CPU per query (reported only); the seeded users, the bundle size, and
+// no sequential scan in the plans of the statements each scenario and the cron sent.
 import type { Measurement } from "./measure.ts";
 import type { ScenarioPlans } from "./plans.ts";
 import { round } from "./report.ts";
@@ -16,10 +18,12 @@ export type Target = {
   shown: string;
 };
 
+/** One size of the data and every scenario measured against it. */
+export type CurvePoint = { users: number; seededUsers: number; measured: Measurement[] };
+
 export type TargetInputs = {
-  measured: Measurement[];
-  seededUsers: number;
-  minimumUsers: number;
+  /** by size, smallest first */
+  curve: CurvePoint[];
   gzipKiB: number;
   /** undefined when BENCH_PLANS=0 skipped them */
   plans?: { scenarios: ScenarioPlans[]; scale: string };
@@ -37,22 +41,92 @@ const CPU_LIMITS: [string, number][] = [
 ];
 /** Scenarios that must take exactly one database round trip per request. */
 const ONE_TRIP = ["ready", "me", "selfById", "otherById", "list", "search", "patch", "refresh"];
+/** A request's costs at any size, over its costs at the smallest (DESIGN: 1M against 10k). */
+export const CURVE_LIMIT = 1.5;
+/**
+ * Below this many ms a cost is no measurement but noise (a bare Worker's PostgreSQL CPU is 0):
+ * a cost under it at both sizes keeps the rule.
+ */
+const CURVE_FLOOR_MS = 0.01;
+/** The authenticated reads, whose PostgreSQL CPU may be at most this many `select 1`s. */
+const AUTHENTICATED_READS = ["me", "selfById", "otherById"];
+const SELECT_ONE_LIMIT = 2;
+
+const byIdIn = (measured: Measurement[]) => (id: string) => {
+  const found = measured.find((m) => m.id === id);
+  if (!found) throw new Error(`scenario ${id} was not measured`);
+  return found;
+};
+
+/** Each cost of the curve: what it is called, and how to read it off a measurement. */
+const CURVE_COSTS: [string, (m: Measurement) => number | null][] = [
+  ["PostgreSQL CPU", (m) => m.postgresCpuMsPerRequest],
+  ["Worker CPU", (m) => m.workerCpuMsPerRequest],
+  ["p50 latency", (m) => m.latencyMs.p50],
+];
+
+/** A cost at a larger size over the same at the smallest; 1 when both are under the floor. */
+export function growth(at: number, base: number): number {
+  if (at < CURVE_FLOOR_MS && base < CURVE_FLOOR_MS) return 1;
+  return at / Math.max(base, CURVE_FLOOR_MS);
+}
+
+function curveTargets(curve: CurvePoint[], add: Add): void {
+  const [smallest, ...larger] = curve;
+  if (!smallest) return;
+  for (const point of larger) {
+    const at = byIdIn(point.measured);
+    for (const base of smallest.measured) {
+      const m = at(base.id);
+      const ratios = CURVE_COSTS.flatMap(([name, cost]) => {
+        const [x, y] = [cost(m), cost(base)];
+        return x === null || y === null ? [] : [{ name, ratio: growth(x, y) }];
+      });
+      const worst = Math.max(...ratios.map((r) => r.ratio));
+      add(
+        `${m.name}: costs at ${point.users.toLocaleString("en")} users <= ${CURVE_LIMIT} x at ${smallest.users.toLocaleString("en")}`,
+        round(worst, 3),
+        `<= ${CURVE_LIMIT}`,
+        worst <= CURVE_LIMIT,
+        ratios.map((r) => `${r.name} ${r.ratio.toFixed(2)} x`).join(", "),
+      );
+    }
+  }
+  for (const point of curve) {
+    const at = byIdIn(point.measured);
+    const selectOne = at("bareQuery").postgresCpuMsPerRequest;
+    if (selectOne === null) continue;
+    for (const id of AUTHENTICATED_READS) {
+      const m = at(id);
+      const ratio = (m.postgresCpuMsPerRequest ?? Number.NaN) / selectOne;
+      add(
+        `${m.name} PostgreSQL CPU <= ${SELECT_ONE_LIMIT} x select 1, ${point.users.toLocaleString("en")} users`,
+        round(ratio, 3),
+        `<= ${SELECT_ONE_LIMIT}`,
+        ratio <= SELECT_ONE_LIMIT,
+        `${ratio.toFixed(2)} x (${m.postgresCpuMsPerRequest?.toFixed(3)} vs ${selectOne.toFixed(3)} ms)`,
+      );
+    }
+  }
+}
+
+type Add = (
+  target: string,
+  measured: number | string,
+  limit: string,
+  pass: boolean,
+  shown?: string,
+) => void;
 
 export function evaluateTargets(inputs: TargetInputs): Target[] {
-  const { measured } = inputs;
-  const byId = (id: string) => {
-    const found = measured.find((m) => m.id === id);
-    if (!found) throw new Error(`scenario ${id} was not measured`);
-    return found;
-  };
+  const smallest = inputs.curve[0];
+  if (!smallest) throw new Error("no size was measured");
+  const { measured } = smallest;
+  const byId = byIdIn(measured);
   const targets: Target[] = [];
-  const add = (
-    target: string,
-    measured: number | string,
-    limit: string,
-    pass: boolean,
-    shown = String(measured),
-  ) => targets.push({ target, measured, limit, pass, shown });
+  const add: Add = (target, measured, limit, pass, shown = String(measured)) =>
+    targets.push({ target, measured, limit, pass, shown });
+  curveTargets(inputs.curve, add);
 
   const health = byId("health");
   const ready = byId("ready");
@@ -128,12 +202,14 @@ export function evaluateTargets(inputs: TargetInputs): Target[] {
       : "not measurable",
   );
 
-  add(
-    `seeded users >= ${inputs.minimumUsers}`,
-    inputs.seededUsers,
-    `>= ${inputs.minimumUsers}`,
-    inputs.seededUsers >= inputs.minimumUsers,
-  );
+  for (const point of inputs.curve) {
+    add(
+      `seeded users >= ${point.users}`,
+      point.seededUsers,
+      `>= ${point.users}`,
+      point.seededUsers >= point.users,
+    );
+  }
   add(
     `Worker bundle <= ${BUNDLE_KIB} KiB gzipped`,
     round(inputs.gzipKiB, 1),

@@ -90,5 +90,5 @@ export async function verifyEmailWithToken(
 /** The cron's share: expired verification tokens can never be used again. */
 export function deleteExpiredVerifications(db: Db, limit: number): Promise<number> {
   const expired = sql`${emailVerificationTokens.expiresAt} < now()`;
-  return deleteBatch(db, emailVerificationTokens, emailVerificationTokens.userId, expired, limit);
+  return deleteBatch(db, emailVerificationTokens, expired, limit);
 }

@@ -124,5 +124,5 @@ export async function listEvents(db: Db, caller: Caller, filter: EventFilter) {
 /** The cron's share: events older than the retention period go, a bounded batch at a time. */
 export function deleteOldEvents(db: Db, retentionDays: number, limit: number) {
   const old = sql`${securityEvents.at} < now() - make_interval(days => ${retentionDays})`;
-  return deleteBatch(db, securityEvents, securityEvents.id, old, limit);
+  return deleteBatch(db, securityEvents, old, limit);
 }

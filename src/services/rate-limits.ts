@@ -109,5 +109,5 @@ export async function recordFailure(db: Db, guard: Guard, subject: string): Prom
 export async function deleteEndedThrottles(db: Db, limit: number): Promise<number> {
   const longest = Math.max(...Object.values(GUARDS).map((guard) => guard.windowSeconds));
   const ended = sql`${authThrottles.windowStartedAt} < now() - make_interval(secs => ${longest})`;
-  return deleteBatch(db, authThrottles, authThrottles.key, ended, limit);
+  return deleteBatch(db, authThrottles, ended, limit);
 }

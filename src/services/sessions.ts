@@ -351,5 +351,5 @@ export async function deleteDeadRefreshTokens(db: Db, limit: number): Promise<nu
 /** Expired password reset tokens, at most `limit` per call (the cron's). */
 export function deleteExpiredResets(db: Db, limit: number): Promise<number> {
   const expired = sql`${passwordResetTokens.expiresAt} < now()`;
-  return deleteBatch(db, passwordResetTokens, passwordResetTokens.userId, expired, limit);
+  return deleteBatch(db, passwordResetTokens, expired, limit);
 }
