@@ -4,10 +4,10 @@ import { cpus } from "node:os";
 import { gzipSync } from "node:zlib";
 import { countUsers, PER_USER } from "./bulk.ts";
 import { openChains } from "./chains.ts";
-import { type Measurement, measure, medianOfRounds } from "./measure.ts";
+import { failedMeasurement, type Measurement, measure, medianOfRounds } from "./measure.ts";
 import { explainRecorded, runCronOnce } from "./plans.ts";
 import { runToEnd } from "./processes.ts";
-import { printReport, type Report, round } from "./report.ts";
+import { messageOf, printReport, type Report, round } from "./report.ts";
 import { scenarios } from "./scenarios.ts";
 import {
   BCRYPT_COST,
@@ -53,6 +53,8 @@ async function main(): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     for (const [s, stage] of stages.entries()) {
       for (const [index, scenario] of (lists[s] ?? []).entries()) {
+        const measured = runs[s]?.[index];
+        if (measured?.some((m) => m.failure !== undefined)) continue;
         if (scenario.chains?.length === 0) {
           console.log(`Logging in ${scenario.connections} sessions for ${scenario.name}...`);
           scenario.chains = await openChains(
@@ -64,7 +66,16 @@ async function main(): Promise<void> {
         console.log(
           `Round ${round}/${rounds}, ${stage.users.toLocaleString("en")} users: ${scenario.name}, ${scenario.connections} connections, about ${scenario.seconds} s after ${warmupSeconds} s of warm-up...`,
         );
-        runs[s]?.[index]?.push(await measure(stage.workerd, stage.database, scenario));
+        try {
+          measured?.push(await measure(stage.workerd, stage.database, scenario));
+        } catch (error) {
+          // A request that cannot be served at this size (timeouts under load, say) is the
+          // curve's finding, not the end of the run: the scenario is not measured there again.
+          if (messageOf(error) === "interrupted") throw error;
+          const failure = messageOf(error).split("\n")[0] ?? "";
+          console.log(`  could not be measured: ${failure.slice(0, 300)}`);
+          measured?.push(failedMeasurement(scenario, failure));
+        }
       }
     }
   }

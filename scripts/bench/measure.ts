@@ -44,7 +44,27 @@ export type Measurement = {
   postgresCpuMsPerRequest: number | null;
   /** each round's req/s and Worker CPU, for the spread behind the medians */
   rounds?: { requestsPerSecond: number; workerCpuMsPerRequest: number }[];
+  /** why the scenario could not be measured (answers other than its status): its figures are NaN */
+  failure?: string;
 };
+
+/** A scenario that could not be measured at a size: every figure NaN, and why. */
+export function failedMeasurement(scenario: Scenario, failure: string): Measurement {
+  return {
+    id: scenario.id,
+    name: scenario.name,
+    connections: scenario.connections,
+    seconds: Number.NaN,
+    requests: 0,
+    requestsPerSecond: Number.NaN,
+    latencyMs: { p50: Number.NaN, p99: Number.NaN },
+    workerCpuMsPerRequest: Number.NaN,
+    databaseRoundTripsPerRequest: Number.NaN,
+    endpointCpuMsPerQuery: Number.NaN,
+    postgresCpuMsPerRequest: Number.NaN,
+    failure,
+  };
+}
 
 const EXPECTED_STATUS = 200;
 let running: Instance | undefined;
@@ -204,9 +224,14 @@ const median = (values: number[]) => {
 };
 
 /** One scenario over every round: each figure's median, the requests and seconds summed. */
-export function medianOfRounds(runs: Measurement[]): Measurement {
+export function medianOfRounds(all: Measurement[]): Measurement {
+  const runs = all.filter((m) => m.failure === undefined);
   const [first] = runs;
-  if (!first) throw new Error("a scenario was not measured");
+  if (!first) {
+    const [failed] = all;
+    if (!failed) throw new Error("a scenario was not measured");
+    return failed;
+  }
   const of = (pick: (m: Measurement) => number) => median(runs.map(pick));
   const orNull = (pick: (m: Measurement) => number | null) =>
     runs.some((m) => pick(m) === null) ? null : of((m) => pick(m) ?? 0);

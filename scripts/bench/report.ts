@@ -34,7 +34,7 @@ function printTable(measured: Measurement[]): void {
     "PostgreSQL CPU ms/req",
   ];
   const rows = measured.map((m) => [
-    m.name,
+    m.failure === undefined ? m.name : `${m.name} (not measured)`,
     String(m.connections),
     m.requestsPerSecond.toFixed(0),
     (m.requestsPerSecond / health).toFixed(3),
@@ -75,7 +75,8 @@ function printCurve(curve: CurvePoint[]): void {
   const smallest = curve[0];
   const largest = curve.at(-1);
   if (!smallest || !largest || curve.length < 2) return;
-  const ms = (value: number | null) => (value === null ? "-" : value.toFixed(3));
+  const ms = (value: number | null) =>
+    value === null || Number.isNaN(value) ? "failed" : value.toFixed(3);
   const costs: [string, (m: Measurement) => number | null][] = [
     ["PG ms", (m) => m.postgresCpuMsPerRequest],
     ["Worker ms", (m) => m.workerCpuMsPerRequest],
@@ -94,7 +95,9 @@ function printCurve(curve: CurvePoint[]): void {
       ...costs.flatMap(([, cost]) => at.map((m) => (m ? ms(cost(m)) : "-"))),
       ...costs.map(([, cost]) => {
         const [x, y] = [last ? cost(last) : null, cost(base)];
-        return x === null || y === null ? "-" : growth(x, y).toFixed(2);
+        if (x === null || y === null) return "-";
+        const ratio = growth(x, y);
+        return Number.isNaN(ratio) ? "failed" : ratio.toFixed(2);
       }),
     ];
   });
@@ -170,6 +173,9 @@ export function printReport(report: Report): void {
     console.log("");
     console.log(`At ${point.users.toLocaleString("en")} users:`);
     printTable(point.measured);
+    for (const m of point.measured) {
+      if (m.failure !== undefined) console.log(`  ${m.name}: ${m.failure.slice(0, 300)}`);
+    }
     printSpread(point.measured);
   }
   printCurve(curve);

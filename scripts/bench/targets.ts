@@ -78,6 +78,17 @@ function curveTargets(curve: CurvePoint[], add: Add): void {
     const at = byIdIn(point.measured);
     for (const base of smallest.measured) {
       const m = at(base.id);
+      const failure = m.failure ?? base.failure;
+      if (failure !== undefined) {
+        add(
+          `${m.name}: costs at ${point.users.toLocaleString("en")} users <= ${CURVE_LIMIT} x at ${smallest.users.toLocaleString("en")}`,
+          "not measured",
+          `<= ${CURVE_LIMIT}`,
+          false,
+          `not measured: ${failure.slice(0, 160)}`,
+        );
+        continue;
+      }
       const ratios = CURVE_COSTS.flatMap(([name, cost]) => {
         const [x, y] = [cost(m), cost(base)];
         return x === null || y === null ? [] : [{ name, ratio: growth(x, y) }];
