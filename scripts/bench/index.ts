@@ -75,6 +75,12 @@ async function main(): Promise<void> {
           const failure = messageOf(error).split("\n")[0] ?? "";
           console.log(`  could not be measured: ${failure.slice(0, 300)}`);
           measured?.push(failedMeasurement(scenario, failure));
+          // The statements the Worker gave up on still run in PostgreSQL; the next scenario
+          // must not queue behind them.
+          await stage.sql(
+            `select pg_cancel_backend(pid) from pg_stat_activity
+             where datname = current_database() and pid <> pg_backend_pid() and state = 'active'`,
+          );
         }
       }
     }
