@@ -10,4 +10,5 @@ export const usersRouter = createRouter()
   .openapi(routes.getUser, handlers.getUser)
   .openapi(routes.putUser, handlers.putUser)
   .openapi(routes.patchUser, handlers.patchUser)
-  .openapi(routes.deleteUser, handlers.deleteUser);
+  .openapi(routes.deleteUser, handlers.deleteUser)
+  .openapi(routes.importUsers, handlers.importUsers);
