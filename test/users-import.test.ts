@@ -151,11 +151,7 @@ describe("POST /users/import", () => {
       good,
       twin,
     ]);
-    expect(statuses(body)).toEqual([
-      ...Array(8).fill("invalid"),
-      "created",
-      "invalid",
-    ]);
+    expect(statuses(body)).toEqual([...Array(8).fill("invalid"), "created", "invalid"]);
     expect(body).toMatchObject({ created: 1, failed: 9 });
     const paths = body.results.map((result) => result.errors?.map((error) => error.path));
     expect(paths.slice(0, 7)).toEqual([
@@ -283,7 +279,10 @@ describe("POST /users/import", () => {
     expect(problem.errors?.map((error) => error.path).sort()).toEqual(["mode", "role"]);
 
     const revoked = await signUp({ admin: true });
-    const logout = await call("/auth/logout?scope=global", { method: "POST", token: revoked.token });
+    const logout = await call("/auth/logout?scope=global", {
+      method: "POST",
+      token: revoked.token,
+    });
     expect(logout.status).toBe(204);
     const fresh = item();
     expectProblem(await importUsers(revoked.token, [fresh]), 401, "invalid_token");

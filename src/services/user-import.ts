@@ -28,7 +28,12 @@ export type ImportUser = {
 export type ImportItem = { user: ImportUser } | { errors: FieldError[] };
 
 export type ImportStatus = "created" | "updated" | "unchanged" | "invalid" | "conflict";
-export type ImportResult = { index: number; status: ImportStatus; id?: string; errors?: FieldError[] };
+export type ImportResult = {
+  index: number;
+  status: ImportStatus;
+  id?: string;
+  errors?: FieldError[];
+};
 
 export type ImportOptions = { mode: "create" | "upsert"; dryRun: boolean };
 

@@ -89,13 +89,10 @@ export const ImportUserSchema = z
     role: roleSchema.optional().openapi({ description: "Default USER" }),
     active: z.boolean().optional().openapi({ description: "Default true" }),
     email_verified: z.boolean().optional().openapi({ description: "Default false" }),
-    created_at: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .openapi({
-        description: "When the user was created in the source system; default now",
-        example: "2024-03-01T09:30:00Z",
-      }),
+    created_at: z.iso.datetime({ offset: true }).optional().openapi({
+      description: "When the user was created in the source system; default now",
+      example: "2024-03-01T09:30:00Z",
+    }),
     external_id: trimmedText(255).optional().openapi({
       description:
         "The user's id in the source system, kept and findable with GET /users?external_id=",
@@ -156,7 +153,8 @@ const ImportResultSchema = z
     index: z.number().int().openapi({ description: "The item's position in `users`, from 0" }),
     status: z.enum(["created", "updated", "unchanged", "invalid", "conflict"]),
     id: z.uuid().optional().openapi({
-      description: "The user's id here (created, updated or unchanged; none in a dry run's created)",
+      description:
+        "The user's id here (created, updated or unchanged; none in a dry run's created)",
     }),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
