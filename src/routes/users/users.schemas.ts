@@ -74,7 +74,7 @@ export const ListUsersQuerySchema = z.object({
 });
 
 /** At most this many users per POST /users/import. */
-export const IMPORT_BATCH_MAX = 1000;
+const IMPORT_BATCH_MAX = 1000;
 
 /**
  * One user of POST /users/import, under the same field rules as registration. Checked item by
