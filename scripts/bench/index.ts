@@ -4,6 +4,7 @@ import { cpus } from "node:os";
 import { gzipSync } from "node:zlib";
 import { countUsers, PER_USER } from "./bulk.ts";
 import { openChains } from "./chains.ts";
+import { recordAs } from "./database.ts";
 import { failedMeasurement, type Measurement, measure, medianOfRounds } from "./measure.ts";
 import { explainRecorded, runCronOnce } from "./plans.ts";
 import { runToEnd } from "./processes.ts";
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
           const failure = messageOf(error).split("\n")[0] ?? "";
           console.log(`  could not be measured: ${failure.slice(0, 300)}`);
           measured?.push(failedMeasurement(scenario, failure));
+          await recordAs(stage.database, null);
           // The statements the Worker gave up on still run in PostgreSQL; the next scenario
           // must not queue behind them.
           await stage.sql(
