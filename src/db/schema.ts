@@ -182,9 +182,11 @@ export const securityEvents = pgTable(
 );
 
 /**
- * Failures counted in the database, so that every Cloudflare location sees them: failed logins
- * per account, wrong current passwords per user, wrong admin keys per client. One row per key,
- * a fixed window that restarts after it ends.
+ * Attempts counted in the database, so that every Cloudflare location sees them: logins per
+ * account, current passwords per user, admin keys per client, two-factor codes per user and per
+ * mfa_token. An attempt is counted before its check and given back when it was right, so
+ * `failures` holds the wrong ones (and those in flight). One row per key, a fixed window that
+ * restarts after it ends (services/rate-limits.ts).
  */
 export const authThrottles = pgTable(
   "auth_throttles",

@@ -10,7 +10,7 @@ import { derivedToken, randomToken, sha256Hex } from "../lib/crypto";
 import { problems } from "../lib/problems";
 import { signAccessToken } from "../lib/tokens";
 import { assertCallerLive, type Caller, callerIsLive, familyIsLive } from "./caller";
-import { type EventContext, insertEvents, runRecorded } from "./events";
+import { type EventContext, insertEvents, recorded, runRecorded } from "./events";
 
 type SessionUser = Pick<UserRow, "id" | "role" | "tokenVersion">;
 
@@ -27,7 +27,10 @@ async function sessionTokens(
   return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken };
 }
 
-/** Starts a session: a new refresh token family, and an access token bound to it. */
+/**
+ * Starts a session: a new refresh token family, and an access token bound to it. `alongside`, a
+ * statement that belongs with it (a login's attempt given back), runs in the same round trip.
+ */
 export async function startSession(
   db: Db,
   config: Config,
@@ -35,6 +38,7 @@ export async function startSession(
   context: EventContext,
   /** What starting it means for the log: a login, or nothing more (a password change's own). */
   event: "login.succeeded" | undefined,
+  alongside?: SQL,
 ) {
   const refreshToken = randomToken();
   const familyId = uuidv7();
@@ -51,17 +55,12 @@ export async function startSession(
       ip: context.ip,
     })
     .returning({ userId: refreshTokens.userId });
+  const statement = event
+    ? db.execute(recorded(insert, context, sql`select user_id, ${event}, '{}'::jsonb from changed`))
+    : insert;
   try {
-    if (event) {
-      await runRecorded(
-        db,
-        insert,
-        context,
-        sql`select user_id, ${event}, '{}'::jsonb from changed`,
-      );
-    } else {
-      await insert;
-    }
+    if (alongside) await db.batch([db.execute(alongside), statement]);
+    else await statement;
   } catch (error) {
     // The user was deleted while logging in: no account, so no session (not a 500).
     if (isForeignKeyViolation(error)) throw problems.invalidCredentials();
