@@ -86,6 +86,11 @@ export const refreshTokens = pgTable(
     spentAt: timestamp("spent_at", { withTimezone: true, precision: 3 }),
     revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    // When the session (the family) began, at login: every successor carries it on, so the
+    // session ends SESSION_MAX_AGE after it however often it is refreshed.
+    sessionStartedAt: timestamp("session_started_at", { withTimezone: true, precision: 3 })
+      .notNull()
+      .defaultNow(),
     // The client that logged in or refreshed with this token: the family's newest row tells the
     // session's last user agent (truncated) and coarsened IP (IPv4 /24, IPv6 /48).
     userAgent: text("user_agent"),
