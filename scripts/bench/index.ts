@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { countUsers, PER_USER } from "./bulk.ts";
 import { openChains } from "./chains.ts";
@@ -27,6 +28,22 @@ import {
 import { runScript, type Stage, setUpStage } from "./stage.ts";
 import { evaluateTargets } from "./targets.ts";
 import { workerdVersion } from "./workerd.ts";
+
+/**
+ * After a scenario that could not be served: the statements the Worker gave up on still run in
+ * PostgreSQL, and more wait in the SQL endpoint's pool; they are cancelled until the database is
+ * idle (at most a minute), so that the next scenario does not queue behind them.
+ */
+async function drain(stage: Stage): Promise<void> {
+  for (let second = 0; second < 60; second++) {
+    const [row] = await stage.sql(
+      `select count(pg_cancel_backend(pid)) as busy from pg_stat_activity
+       where datname = current_database() and pid <> pg_backend_pid() and state = 'active'`,
+    );
+    if (Number(row?.busy) === 0) return;
+    await sleep(1_000);
+  }
+}
 
 async function main(): Promise<void> {
   if (process.platform !== "linux") {
@@ -56,18 +73,18 @@ async function main(): Promise<void> {
       for (const [index, scenario] of (lists[s] ?? []).entries()) {
         const measured = runs[s]?.[index];
         if (measured?.some((m) => m.failure !== undefined)) continue;
-        if (scenario.chains?.length === 0) {
-          console.log(`Logging in ${scenario.connections} sessions for ${scenario.name}...`);
-          scenario.chains = await openChains(
-            stage.workerd.base,
-            stage.seeded.login,
-            scenario.connections,
-          );
-        }
-        console.log(
-          `Round ${round}/${rounds}, ${stage.users.toLocaleString("en")} users: ${scenario.name}, ${scenario.connections} connections, about ${scenario.seconds} s after ${warmupSeconds} s of warm-up...`,
-        );
         try {
+          if (scenario.chains?.length === 0) {
+            console.log(`Logging in ${scenario.connections} sessions for ${scenario.name}...`);
+            scenario.chains = await openChains(
+              stage.workerd.base,
+              stage.seeded.login,
+              scenario.connections,
+            );
+          }
+          console.log(
+            `Round ${round}/${rounds}, ${stage.users.toLocaleString("en")} users: ${scenario.name}, ${scenario.connections} connections, about ${scenario.seconds} s after ${warmupSeconds} s of warm-up...`,
+          );
           measured?.push(await measure(stage.workerd, stage.database, scenario));
         } catch (error) {
           // A request that cannot be served at this size (timeouts under load, say) is the
@@ -77,12 +94,7 @@ async function main(): Promise<void> {
           console.log(`  could not be measured: ${failure.slice(0, 300)}`);
           measured?.push(failedMeasurement(scenario, failure));
           await recordAs(stage.database, null);
-          // The statements the Worker gave up on still run in PostgreSQL; the next scenario
-          // must not queue behind them.
-          await stage.sql(
-            `select pg_cancel_backend(pid) from pg_stat_activity
-             where datname = current_database() and pid <> pg_backend_pid() and state = 'active'`,
-          );
+          await drain(stage);
         }
       }
     }
