@@ -1,0 +1,183 @@
+// Keyset pagination with bounded totals, shared by every list of the API (users, security events,
+// sessions): each page is one statement whose work does not grow with the table. The page walks
+// the index of its order from the cursor's edge row (no OFFSET past a bounded depth, no sort of
+// every match), and the total is counted up to EXACT_TOTAL_LIMIT matches; past that the planner's
+// estimate stands in for it, unless the client asked for the exact count and its cost.
+import { type Placeholder, type SQL, sql } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
+import type { Db } from "../db/client";
+import { preparedPerShape, preparedSql } from "../db/prepared";
+import type { CursorPosition } from "../lib/cursor";
+import {
+  assertCallerLive,
+  CALLER_PLACEHOLDERS,
+  type Caller,
+  callerIsLive,
+  callerParams,
+} from "./caller";
+
+/** Up to this many matches a total is exact; it is also how deep `page` may reach. */
+export const EXACT_TOTAL_LIMIT = 10_000;
+
+/** Where a page starts: the first row (skipping `offset` rows), a cursor's edge, or the end. */
+export type PageStart = { direction: "start"; offset: number } | CursorPosition;
+
+/** What a list request asks for, beyond its filters. */
+export type PageRequest = { start: PageStart; perPage: number; exactTotal: boolean };
+
+/** A page's total: exact, or the planner's estimate when more than EXACT_TOTAL_LIMIT match. */
+export type Total = { exact: number } | { estimate: number };
+
+/**
+ * A page: its rows in the list's order, where the previous and the next page start (absent when
+ * nothing is known to lie that way), and the total.
+ */
+export type Page<T> = {
+  rows: T[];
+  perPage: number;
+  prev?: CursorPosition;
+  next?: CursorPosition;
+  total: Total;
+};
+
+/**
+ * A list as SQL: the matching rows (a SELECT of `columns`, with `where` added to the list's own
+ * conditions, before any GROUP BY), and the order they are paged in. The order is `key` and then,
+ * unless the key is unique, `tieBreak`; some index must serve exactly that order under the list's
+ * conditions, or a page would sort every match.
+ */
+export type ListSource = {
+  select(columns: SQL, where?: SQL): SQL;
+  /** What a page shows of each row. */
+  columns: SQL;
+  /** The sort key, and the type its text form (in a cursor) is read back as. */
+  key: SQL;
+  keyType: "timestamptz" | "text" | "uuid";
+  /** The row's id, which a cursor carries; the order's tie-break unless `key` is unique. */
+  id: SQL;
+  uniqueKey: boolean;
+  descending: boolean;
+};
+
+const dialect = new PgDialect();
+
+/** The placeholders a statement uses, in the order its `$n` parameters number them. */
+function placeholdersOf(statement: SQL): Placeholder[] {
+  return dialect.sqlToQuery(statement).params as Placeholder[];
+}
+
+/**
+ * The one statement of a page: the bounded (or exact) count and, only when it overflowed, the
+ * planner's estimate of the matches (planner_row_estimate, a migration's function that EXPLAINs
+ * the list's own query with the request's values); whether the caller is live; and the page,
+ * joined to that one row so that an empty page still answers it. Values are placeholders: the
+ * statement is prepared once per shape and client (listStatement).
+ */
+function buildPage(source: ListSource, start: PageStart["direction"], exactTotal: boolean): SQL {
+  const matching = source.select(sql`1`);
+  const counted = exactTotal
+    ? sql`select count(*) as n from (${matching}) matching`
+    : sql`select count(*) as n from (${matching} limit ${sql.raw(String(EXACT_TOTAL_LIMIT + 1))}) matching`;
+  const filterValues = placeholdersOf(matching);
+  if (filterValues.length > 4) throw new Error("planner_row_estimate takes at most 4 values");
+  const estimate = sql`planner_row_estimate(${dialect.sqlToQuery(matching).sql}${sql.join(
+    filterValues.map((value) => sql`, ${value}::text`),
+  )})`;
+
+  // A backward page (before a cursor, or from the end) walks the order in reverse, and is put
+  // back in the list's order by the outer ORDER BY.
+  const backward = start === "before" || start === "end";
+  const descending = source.descending !== backward;
+  const dir = descending ? sql`desc` : sql`asc`;
+  const cursorKey = sql`${sql.placeholder("cursor_key")}::${sql.raw(source.keyType)}`;
+  const cursorId = sql`${sql.placeholder("cursor_id")}::uuid`;
+  const beyond = descending ? sql`<` : sql`>`;
+  const keyset =
+    start === "after" || start === "before"
+      ? source.uniqueKey
+        ? sql`${source.key} ${beyond} ${cursorKey}`
+        : sql`(${source.key}, ${source.id}) ${beyond} (${cursorKey}, ${cursorId})`
+      : undefined;
+  const order = source.uniqueKey
+    ? sql`${source.key} ${dir}`
+    : sql`${source.key} ${dir}, ${source.id} ${dir}`;
+  const rows = sql`${source.select(
+    sql`${source.columns}, ${source.key} as sort_key, ${source.id} as sort_id`,
+    keyset,
+  )} order by ${order} limit ${sql.placeholder("limit")}${
+    start === "start" ? sql` offset ${sql.placeholder("offset")}` : sql``
+  }`;
+  const outerDir = source.descending ? sql`desc` : sql`asc`;
+  return sql`
+    select meta.total, meta.estimate, meta.caller_live, page.*, page.sort_key::text as cursor_key
+    from (
+      select counted.n as total,
+        ${exactTotal ? sql`null` : sql`case when counted.n > ${sql.raw(String(EXACT_TOTAL_LIMIT))} then ${estimate} end`}
+          as estimate,
+        ${callerIsLive(CALLER_PLACEHOLDERS)} as caller_live
+      from (${counted}) counted
+    ) meta
+    left join lateral (${rows}) page on true
+    order by page.sort_key ${outerDir}, page.sort_id ${outerDir}`;
+}
+
+/**
+ * The rows of a list's page and its edges and total, with the caller's authentication, in one
+ * round trip. `shape` names what the source's SQL depends on (which filters, which order): one
+ * statement is prepared per shape, start and kind of total.
+ */
+export async function fetchPage(
+  db: Db,
+  caller: Caller,
+  list: { shape: string; source: () => ListSource; values: Record<string, unknown> },
+  request: PageRequest,
+): Promise<Page<Record<string, unknown>>> {
+  const { start, perPage, exactTotal } = request;
+  const statement = pageStatement(db, list.shape, start.direction, exactTotal, list.source);
+  const result = await statement.execute({
+    ...list.values,
+    ...callerParams(caller),
+    // One row more than the page, to tell whether another lies beyond it.
+    limit: perPage + 1,
+    offset: start.direction === "start" ? start.offset : undefined,
+    cursor_key: "key" in start ? start.key : undefined,
+    cursor_id: "id" in start ? start.id : undefined,
+  });
+  const [meta] = result.rows;
+  await assertCallerLive(db, caller, meta?.caller_live as boolean | undefined);
+  const n = Number(meta?.total ?? 0);
+  const total: Total =
+    n <= EXACT_TOTAL_LIMIT || exactTotal
+      ? { exact: n }
+      : // The count stopped past the limit: more match than any estimate below it says.
+        { estimate: Math.max(EXACT_TOTAL_LIMIT + 1, Math.round(Number(meta?.estimate ?? 0))) };
+
+  let rows = result.rows.filter((row) => row.sort_id !== null);
+  const backward = start.direction === "before" || start.direction === "end";
+  const more = rows.length > perPage;
+  // The extra row is the one farthest along the walk: the first in list order when walking back.
+  if (more) rows = backward ? rows.slice(1) : rows.slice(0, perPage);
+  const edge = (direction: "after" | "before", row: Record<string, unknown> | undefined) =>
+    row ? { direction, key: String(row.cursor_key), id: String(row.sort_id) } : undefined;
+  // Rows lie before a page that a cursor or an offset reached, and after one reached backwards
+  // from a cursor; beyond the walk's own end, only when the extra row came.
+  const hasBefore = backward
+    ? more
+    : start.direction === "after" || (start.direction === "start" && start.offset > 0);
+  const hasAfter = backward ? start.direction === "before" : more;
+  return {
+    rows,
+    perPage,
+    // Past the end, the page before is the last one.
+    prev: hasBefore ? (edge("before", rows[0]) ?? { direction: "end" }) : undefined,
+    next: hasAfter ? edge("after", rows.at(-1)) : undefined,
+    total,
+  };
+}
+
+const pageStatement = preparedPerShape(
+  (shape: string, start: PageStart["direction"], exactTotal: boolean, _source: () => ListSource) =>
+    `${shape};${start};${exactTotal}`,
+  (db, _shape, start, exactTotal, source) =>
+    preparedSql(db, buildPage(source(), start, exactTotal)),
+);
