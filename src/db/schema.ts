@@ -66,7 +66,10 @@ export const users = pgTable(
     uniqueIndex("users_username_lower_key").on(sql`lower(${t.username})`),
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
     index("users_created_at_idx").on(t.createdAt, t.id),
+    // The list's filters, each alone or both: a bounded count of a selective one reads its index,
+    // not every user (services/users.ts).
     index("users_role_active_idx").on(t.role, t.active),
+    index("users_active_role_idx").on(t.active, t.role),
     index("users_search_trgm_idx").using("gin", sql`${userSearchText(t)} gin_trgm_ops`),
   ],
 );

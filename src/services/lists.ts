@@ -61,27 +61,24 @@ export type ListSource = {
 
 const dialect = new PgDialect();
 
-/** The placeholders a statement uses, in the order its `$n` parameters number them. */
-function placeholdersOf(statement: SQL): Placeholder[] {
-  return dialect.sqlToQuery(statement).params as Placeholder[];
-}
-
 /**
  * The one statement of a page: the bounded (or exact) count and, only when it overflowed, the
  * planner's estimate of the matches (planner_row_estimate, a migration's function that EXPLAINs
  * the list's own query with the request's values); whether the caller is live; and the page,
  * joined to that one row so that an empty page still answers it. Values are placeholders: the
- * statement is prepared once per shape and client (listStatement).
+ * statement is prepared once per shape and client (pageStatement).
  */
 function buildPage(source: ListSource, start: PageStart["direction"], exactTotal: boolean): SQL {
   const matching = source.select(sql`1`);
   const counted = exactTotal
     ? sql`select count(*) as n from (${matching}) matching`
     : sql`select count(*) as n from (${matching} limit ${sql.raw(String(EXACT_TOTAL_LIMIT + 1))}) matching`;
-  const filterValues = placeholdersOf(matching);
-  if (filterValues.length > 4) throw new Error("planner_row_estimate takes at most 4 values");
-  const estimate = sql`planner_row_estimate(${dialect.sqlToQuery(matching).sql}${sql.join(
-    filterValues.map((value) => sql`, ${value}::text`),
+  // The list's query as text, its placeholders numbered $1, $2, ... in the order of `params`.
+  const query = dialect.sqlToQuery(matching);
+  const values = query.params as Placeholder[];
+  if (values.length > 4) throw new Error("planner_row_estimate takes at most 4 values");
+  const estimate = sql`planner_row_estimate(${query.sql}${sql.join(
+    values.map((value) => sql`, ${value}::text`),
   )})`;
 
   // A backward page (before a cursor, or from the end) walks the order in reverse, and is put
