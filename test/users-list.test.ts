@@ -210,14 +210,27 @@ describe("GET /users", () => {
     expect(exact.headers.get("x-total-count")).toBe("10050");
     expect(exact.headers.get("x-total-count-estimate")).toBeNull();
     expect(linksOf(exact).next?.searchParams.get("count")).toBe("exact");
-    // One match less than the limit over: exact again.
-    await db("delete from users where username in ($1 || '1', $1 || '2', $1 || '3')", [prefix]);
-    await db(
-      "delete from users where id in (select id from users where username like $1 || '%' limit 47)",
-      [prefix],
-    );
+    // The page of more than 10,000 matches walks the order's index; of at most 10,000, it is
+    // sorted from the matches the count read. Both give the same rows, and cursors work on both.
+    const names = (res: { json: { username: string }[] }) => res.json.map((u) => u.username);
+    const oldest = Array.from({ length: 20 }, (_, i) => `${prefix}${10050 - i}`);
+    expect(names(search)).toEqual(oldest);
+    const newest = await listUsers(admin.token, `q=${prefix}&sort=-created_at&per_page=5`);
+    expect(names(newest)).toEqual([1, 2, 3, 4, 5].map((i) => `${prefix}${i}`));
+    // Fifty matches less: 10,000, exact again.
+    await db("delete from users where username = any($1::text[])", [
+      Array.from({ length: 50 }, (_, i) => `${prefix}${i + 1}`),
+    ]);
     const atLimit = await listUsers(admin.token, `q=${prefix}`);
     expect(atLimit.headers.get("x-total-count")).toBe("10000");
+    expect(names(atLimit)).toEqual(oldest);
+    const fewer = await listUsers(admin.token, `q=${prefix}&sort=-created_at&per_page=5`);
+    expect(names(fewer)).toEqual([51, 52, 53, 54, 55].map((i) => `${prefix}${i}`));
+    const onward = await follow(admin.token, linksOf(fewer).next);
+    expect(names(onward)).toEqual([56, 57, 58, 59, 60].map((i) => `${prefix}${i}`));
+    expect(names(await follow(admin.token, linksOf(onward).prev))).toEqual(names(fewer));
+    const tail = await follow(admin.token, linksOf(fewer).last);
+    expect(names(tail)).toEqual([10046, 10047, 10048, 10049, 10050].map((i) => `${prefix}${i}`));
     // The last page of a long list is one step away, and the page after a deep cursor is too.
     const end = await follow(admin.token, linksOf(search).last);
     expect(end.status, end.text).toBe(200);

@@ -135,6 +135,7 @@ function eventListSource(filter: EventFilter): ListSource {
     id: sql`${securityEvents.id}`,
     uniqueKey: false,
     descending: true,
+    filtered: false,
   };
 }
 

@@ -3,7 +3,7 @@
 // the index of its order from the cursor's edge row (no OFFSET past a bounded depth, no sort of
 // every match), and the total is counted up to EXACT_TOTAL_LIMIT matches; past that the planner's
 // estimate stands in for it, unless the client asked for the exact count and its cost.
-import { type Placeholder, type SQL, sql } from "drizzle-orm";
+import { and, type Placeholder, type SQL, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
 import { preparedPerShape, preparedSql } from "../db/prepared";
@@ -42,9 +42,8 @@ export type Page<T> = {
 
 /**
  * A list as SQL: the matching rows (a SELECT of `columns`, with `where` added to the list's own
- * conditions, before any GROUP BY), and the order they are paged in. The order is `key` and then,
- * unless the key is unique, `tieBreak`; some index must serve exactly that order under the list's
- * conditions, or a page would sort every match.
+ * conditions, before any GROUP BY), and the order they are paged in: `key`, then `id` unless the
+ * key is unique. An index must serve that order, so that a page walks it and stops.
  */
 export type ListSource = {
   select(columns: SQL, where?: SQL): SQL;
@@ -57,6 +56,14 @@ export type ListSource = {
   id: SQL;
   uniqueKey: boolean;
   descending: boolean;
+  /**
+   * Whether the list has conditions that the order's index does not serve (a search, a filter):
+   * walking that index, a page would read every row that fails them until enough pass, which is
+   * most of the table when few match, or when those that do sit at the far end of the order. So
+   * the page of such a list is taken from the bounded count's rows, sorted, when they are all
+   * the matches, and from the walk only when more than EXACT_TOTAL_LIMIT match (see buildPage).
+   */
+  filtered: boolean;
 };
 
 const dialect = new PgDialect();
@@ -69,12 +76,18 @@ const dialect = new PgDialect();
  * statement is prepared once per shape and client (pageStatement).
  */
 function buildPage(source: ListSource, start: PageStart["direction"], exactTotal: boolean): SQL {
-  const matching = source.select(sql`1`);
+  const limit = sql.raw(String(EXACT_TOTAL_LIMIT + 1));
+  // The matches the count reads, at most one past the limit, with their keys for a filtered
+  // list: a CTE read once (materialized) by the count and by the page.
+  const matches = sql`${source.select(sql`${source.key} as k, ${source.id} as i`)} limit ${limit}`;
   const counted = exactTotal
-    ? sql`select count(*) as n from (${matching}) matching`
-    : sql`select count(*) as n from (${matching} limit ${sql.raw(String(EXACT_TOTAL_LIMIT + 1))}) matching`;
+    ? sql`select count(*) as n from (${source.select(sql`1`)}) matching`
+    : source.filtered
+      ? sql`select count(*) as n from matches`
+      : sql`select count(*) as n from (${source.select(sql`1`)} limit ${limit}) matching`;
+
   // The list's query as text, its placeholders numbered $1, $2, ... in the order of `params`.
-  const query = dialect.sqlToQuery(matching);
+  const query = dialect.sqlToQuery(source.select(sql`1`));
   const values = query.params as Placeholder[];
   if (values.length > 4) throw new Error("planner_row_estimate takes at most 4 values");
   const estimate = sql`planner_row_estimate(${query.sql}${sql.join(
@@ -86,30 +99,42 @@ function buildPage(source: ListSource, start: PageStart["direction"], exactTotal
   const backward = start === "before" || start === "end";
   const descending = source.descending !== backward;
   const dir = descending ? sql`desc` : sql`asc`;
+  const beyond = descending ? sql`<` : sql`>`;
   const cursorKey = sql`${sql.placeholder("cursor_key")}::${sql.raw(source.keyType)}`;
   const cursorId = sql`${sql.placeholder("cursor_id")}::uuid`;
-  const beyond = descending ? sql`<` : sql`>`;
-  const keyset =
+  const keyset = (key: SQL, id: SQL) =>
     start === "after" || start === "before"
       ? source.uniqueKey
-        ? sql`${source.key} ${beyond} ${cursorKey}`
-        : sql`(${source.key}, ${source.id}) ${beyond} (${cursorKey}, ${cursorId})`
+        ? sql`${key} ${beyond} ${cursorKey}`
+        : sql`(${key}, ${id}) ${beyond} (${cursorKey}, ${cursorId})`
       : undefined;
-  const order = source.uniqueKey
-    ? sql`${source.key} ${dir}`
-    : sql`${source.key} ${dir}, ${source.id} ${dir}`;
-  const rows = sql`${source.select(
-    sql`${source.columns}, ${source.key} as sort_key, ${source.id} as sort_id`,
-    keyset,
-  )} order by ${order} limit ${sql.placeholder("limit")}${
+  const order = (key: SQL, id: SQL) =>
+    source.uniqueKey ? sql`${key} ${dir}` : sql`${key} ${dir}, ${id} ${dir}`;
+  const slice = sql`limit ${sql.placeholder("limit")}${
     start === "start" ? sql` offset ${sql.placeholder("offset")}` : sql``
   }`;
+  const pageColumns = sql`${source.columns}, ${source.key} as sort_key, ${source.id} as sort_id`;
+  const walk = (where?: SQL) =>
+    sql`${source.select(pageColumns, and(keyset(source.key, source.id), where))}
+      order by ${order(source.key, source.id)} ${slice}`;
+  const full = sql.raw(String(EXACT_TOTAL_LIMIT));
+  // A filtered list: its page from the matches the count read when they are all of them (a sort
+  // of at most EXACT_TOTAL_LIMIT keys), else (so many match that the walk soon finds a page) from
+  // the walk. Each branch is gated by the count, so only one runs.
+  const rows = source.filtered
+    ? sql`(${source.select(
+        pageColumns,
+        sql`${source.id} in (select i from matches where ${keyset(sql`k`, sql`i`) ?? sql`true`}
+          order by ${order(sql`k`, sql`i`)} ${slice}) and meta.total <= ${full}`,
+      )}) union all (${walk(sql`meta.total > ${full}`)})`
+    : walk();
   const outerDir = source.descending ? sql`desc` : sql`asc`;
   return sql`
+    ${source.filtered ? sql`with matches as materialized (${matches})` : sql``}
     select meta.total, meta.estimate, meta.caller_live, page.*, page.sort_key::text as cursor_key
     from (
       select counted.n as total,
-        ${exactTotal ? sql`null` : sql`case when counted.n > ${sql.raw(String(EXACT_TOTAL_LIMIT))} then ${estimate} end`}
+        ${exactTotal ? sql`null` : sql`case when counted.n > ${full} then ${estimate} end`}
           as estimate,
         ${callerIsLive(CALLER_PLACEHOLDERS)} as caller_live
       from (${counted}) counted

@@ -320,6 +320,7 @@ function sessionListSource(): ListSource {
     id: sql`rt.family_id`,
     uniqueKey: true,
     descending: true,
+    filtered: false,
   };
 }
 
