@@ -60,6 +60,8 @@ export const users = pgTable(
     tokenVersion: integer("token_version").notNull().default(0),
     // Moves on every change of the row; the ETag of the user is made from it.
     revision: integer("revision").notNull().default(1),
+    // The id the user had in the system they were imported from (POST /users/import), if any.
+    externalId: text("external_id"),
     ...timestamps,
   },
   (t) => [
@@ -70,6 +72,8 @@ export const users = pgTable(
     // not every user (services/users.ts).
     index("users_role_active_idx").on(t.role, t.active),
     index("users_active_role_idx").on(t.active, t.role),
+    // GET /users?external_id= finds an imported user by their old id; most users have none.
+    index("users_external_id_idx").on(t.externalId).where(sql`${t.externalId} is not null`),
     index("users_search_trgm_idx").using("gin", sql`${userSearchText(t)} gin_trgm_ops`),
   ],
 );

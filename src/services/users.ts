@@ -216,12 +216,20 @@ export type UserListFilter = {
   q?: string;
   role?: Role;
   active?: boolean;
+  externalId?: string;
   sort: UserSort;
 };
 
 /** What a cursor of the user list is bound to: the order and the filters. */
 export const userListBinding = (filter: UserListFilter) =>
-  ["users", filter.sort, filter.q ?? null, filter.role ?? null, filter.active ?? null] as const;
+  [
+    "users",
+    filter.sort,
+    filter.q ?? null,
+    filter.role ?? null,
+    filter.active ?? null,
+    filter.externalId ?? null,
+  ] as const;
 
 /**
  * A page of users and their total, with the caller's authentication, in one round trip: see
@@ -237,12 +245,13 @@ export async function searchUsers(
     db,
     caller,
     {
-      shape: `users:${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.sort}`,
+      shape: `users:${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.externalId !== undefined},${filter.sort}`,
       source: () => userListSource(filter),
       values: {
         pattern: filter.q && containing(filter.q),
         role: filter.role,
         active: filter.active,
+        external_id: filter.externalId,
       },
     },
     request,
@@ -266,6 +275,9 @@ function userListSource(filter: UserListFilter): ListSource {
   if (filter.active !== undefined) {
     conditions.push(sql`${users.active} = ${sql.placeholder("active")}::boolean`);
   }
+  if (filter.externalId !== undefined) {
+    conditions.push(sql`${users.externalId} = ${sql.placeholder("external_id")}::text`);
+  }
   const descending = filter.sort.startsWith("-");
   const { key, keyType, uniqueKey } =
     sortKeys[filter.sort.replace(/^-/, "") as keyof typeof sortKeys];
@@ -281,10 +293,11 @@ function userListSource(filter: UserListFilter): ListSource {
     uniqueKey,
     descending,
     // A search's matches can sit anywhere in the order, and its selectivity is hard to estimate:
-    // its page comes from the counted matches when they are all of them. The role and active
-    // filters the planner estimates well (their statistics list every value), and their bounded
-    // count reads users_role_active_idx or users_active_role_idx alone.
-    filtered: filter.q !== undefined,
+    // its page comes from the counted matches when they are all of them, as does that of an
+    // external id (users_external_id_idx finds its one user). The role and active filters the
+    // planner estimates well (their statistics list every value), and their bounded count reads
+    // users_role_active_idx or users_active_role_idx alone.
+    filtered: filter.q !== undefined || filter.externalId !== undefined,
   };
 }
 
