@@ -12,7 +12,7 @@ import type { AccessClaims } from "../lib/tokens";
  * The session rule, in one place: a session (refresh token family) is live while it exists and
  * none of its tokens is revoked. A successor issued by a refresh that raced the logout is then
  * dead too. Authentication and rotation both ask exactly this, through the PL/pgSQL function of
- * drizzle/0010_liveness_functions.sql: PostgreSQL keeps its plan per connection instead of
+ * drizzle/0012_liveness_functions.sql: PostgreSQL keeps its plan per connection instead of
  * planning the check anew in every statement, and a partial index answers "any revoked?" in one
  * probe, however many tokens the family has.
  */
@@ -43,7 +43,7 @@ export const callerParams = (caller: Caller) => ({
 /**
  * The authentication rule as a condition any statement can carry: the user the token names
  * exists, is active and still has the token's version and role, and the session is live
- * (caller_is_live, drizzle/0010_liveness_functions.sql, with family_is_live). The version moves
+ * (caller_is_live, drizzle/0012_liveness_functions.sql, with family_is_live). The version moves
  * with every role change, so a live token's role is still the caller's. A request whose one
  * statement carries this needs no query of its own to authenticate: one round trip, not two.
  */
