@@ -1,6 +1,7 @@
 // Outside local development (no NEON_FETCH_ENDPOINT) the Worker refuses the settings that would
 // quietly make a deploy unsafe: a mail provider that prints reset links, example secrets.
 import { describe, expect, it } from "vitest";
+import { EXAMPLE_SIGNING_KEYS, generateSigningKey } from "../src/lib/signing-keys";
 import { call, expectProblem } from "./helpers/worker";
 
 /** Production-like bindings: no local endpoint, a real mail provider, strong secrets. */
@@ -10,6 +11,7 @@ const production = {
   RESEND_API_KEY: "re_live_key",
   JWT_SECRET: "a-random-production-secret-that-is-long-enough-0123456789",
   SECRET_ADMIN_KEY: "an-admin-key-of-at-least-thirty-two-characters",
+  JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey("ES256", "current")]),
 };
 
 async function configurationError(env: Record<string, unknown>) {
@@ -29,11 +31,21 @@ describe("configuration outside local development", () => {
     ["SECRET_ADMIN_KEY", { SECRET_ADMIN_KEY: "local-admin-key" }],
     ["SECRET_ADMIN_KEY", { SECRET_ADMIN_KEY: "short-admin-key" }],
     ["SECRET_ADMIN_KEY", { SECRET_ADMIN_KEY: undefined, SECRETE_ADMIN_KEY: "test-admin-key" }],
+    // The tests' key set is in the repository; under another kid it is still the same key.
+    ["JWT_SIGNING_KEYS", { JWT_SIGNING_KEYS: JSON.stringify(EXAMPLE_SIGNING_KEYS) }],
+    [
+      "JWT_SIGNING_KEYS",
+      {
+        JWT_SIGNING_KEYS: JSON.stringify(
+          EXAMPLE_SIGNING_KEYS.map((key) => ({ ...key, kid: "renamed" })),
+        ),
+      },
+    ],
   ])("refuses an unsafe %s", async (name, env) => {
     expect(await configurationError(env)).toContain(name);
   });
 
-  it("allows the log mail provider and example keys in local development", async () => {
+  it("allows the log mail provider and example keys (the tests' own) in local development", async () => {
     const res = await call("/health", {
       env: { MAIL_PROVIDER: "log", SECRET_ADMIN_KEY: "local-admin-key" },
     });
