@@ -104,8 +104,8 @@ export function publicJwk(key: SigningKey) {
 export const EXAMPLE_SIGNING_KEYS: SigningKey[] = [
   {
     kid: "example-es256",
-    alg: "ES256",
     status: "current",
+    alg: "ES256",
     kty: "EC",
     crv: "P-256",
     x: "hcJ6RdUUMXUpamcoY0gY9UQmP91TnMNTP-gQXw_qD6E",

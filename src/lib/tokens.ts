@@ -42,7 +42,7 @@ const mfaClaimsSchema = z.object({
   /** The user's token version: a password reset or deactivation meanwhile kills the token. */
   ver: tokenVersion,
   typ: z.literal("mfa"),
-  /** Wrong codes are counted per jti, in the database. */
+  // Its jti counts the wrong codes sent with it, in the database.
   ...registered,
 });
 
