@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { migrationTarget } from "./db-migrate.ts";
+import { migrationTarget, pgConnectionString } from "./db-migrate.ts";
 
 const neon = "postgresql://app:secret@ep-cool-1234.eu-central-1.aws.neon.tech/neondb";
 
@@ -29,6 +29,31 @@ describe("npm run db:migrate", () => {
     expect(migrationTarget({ DATABASE_URL: "" }, {})).toEqual({ kind: "missing" });
   });
 
+  it("asks for verify-full where a Neon URL says require, which is what node-postgres does", () => {
+    expect(pgConnectionString(`${neon}?sslmode=require`)).toEqual({
+      url: `${neon}?sslmode=verify-full`,
+      note: expect.stringContaining("verify-full"),
+    });
+    expect(pgConnectionString(neon)).toEqual({ url: neon });
+    expect(pgConnectionString(`${neon}?sslmode=disable`)).toEqual({
+      url: `${neon}?sslmode=disable`,
+    });
+  });
+
+  it.each([
+    // A host that does not resolve (.invalid never does), with Neon's sslmode=require.
+    ["postgresql://app:s3cret-pass@ep-gone.invalid/neondb?sslmode=require", "ENOTFOUND"],
+    // Nothing listens on port 1.
+    ["postgresql://app:s3cret-pass@127.0.0.1:1/neondb", "ECONNREFUSED"],
+  ])("says why it failed against %s: host, code and message, no warning", (url, code) => {
+    const run = migrateWith(url);
+    expect(run.status).toBe(1);
+    const host = new URL(url).host;
+    expect(run.stderr).toMatch(new RegExp(`Migrations failed: host ${host}, code ${code}: \\S`));
+    expect(run.stderr).not.toContain("SECURITY WARNING");
+    expect(run.stdout + run.stderr).not.toContain("s3cret-pass");
+  });
+
   it.skipIf(!process.env.TEST_DATABASE_URL)(
     "applies the migrations to the database the environment names",
     async () => {
@@ -39,13 +64,10 @@ describe("npm run db:migrate", () => {
       try {
         const url = new URL(process.env.TEST_DATABASE_URL as string);
         url.pathname = `/${name}`;
-        const run = spawnSync("npx", ["tsx", "scripts/db-migrate.ts"], {
-          cwd: resolve(import.meta.dirname, ".."),
-          env: { ...process.env, DATABASE_URL: url.toString() },
-          encoding: "utf8",
-        });
+        const run = migrateWith(url.toString());
         expect(run.status, run.stdout + run.stderr).toBe(0);
         expect(run.stdout).toContain("(from the environment)");
+        expect(run.stdout).toContain("Migrations applied.");
         const client = new pg.Client({ connectionString: url.toString() });
         await client.connect();
         const tables = await client.query("select to_regclass('public.users') as users");
@@ -58,3 +80,11 @@ describe("npm run db:migrate", () => {
     },
   );
 });
+
+function migrateWith(databaseUrl: string) {
+  return spawnSync("npx", ["tsx", "scripts/db-migrate.ts"], {
+    cwd: resolve(import.meta.dirname, ".."),
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    encoding: "utf8",
+  });
+}

@@ -3,15 +3,18 @@
 // `localhost` / `127.0.0.1` / `::1` (a local PostgreSQL server), anything else (Neon, used
 // directly). For the first two the local SQL endpoint stands in for Neon's HTTP endpoint: the
 // Worker gets its URL as NEON_FETCH_ENDPOINT, and DATABASE_URL with the endpoint's secret of this
-// run as its password. Extra arguments are passed on to `wrangler dev`.
+// run as its password, through a file only this user can read (never on the command line, which
+// every local user can read in /proc). Extra arguments are passed on to `wrangler dev`.
 //
 // It tells the truth: a busy port or a PGlite folder held by another dev server stops it before
 // anything starts; the banner appears only once this run's own Worker answers (it carries this
 // run's id); and when wrangler or this process dies, the rest is stopped too.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { relative, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   databaseTargetOf,
@@ -30,6 +33,7 @@ const pgliteDataDir = resolve(root, process.env.PGLITE_DIR || ".data/pglite");
 const wranglerBin = resolve(root, "node_modules/wrangler/bin/wrangler.js");
 
 let endpoint: SqlEndpoint | undefined;
+let secretsDir: string | undefined;
 let wrangler: ChildProcess | undefined;
 let wranglerExit: Promise<void> | undefined;
 let stopping = false;
@@ -99,22 +103,26 @@ async function main(): Promise<void> {
     args.push("--var", `${name}:${url}`);
   }
   if (endpoint && workerDatabaseUrl) {
-    // --var bindings override .dev.vars, whose DATABASE_URL has no password.
+    // --var bindings override .dev.vars; the endpoint's URL is no secret.
     args.push("--var", `NEON_FETCH_ENDPOINT:${endpoint.url}`);
-    args.push("--var", `DATABASE_URL:${workerDatabaseUrl}`);
+    // Env files replace .dev.vars for wrangler (each later file overriding the earlier), so it
+    // reads .dev.vars, then DATABASE_URL with this run's secret from a 0600 file in a 0700 folder.
+    args.push("--env-file", devVarsFile, "--env-file", await secretEnvFile(workerDatabaseUrl));
   }
   args.push(...process.argv.slice(2));
   const node = nodeForWrangler();
+  // With that variable false, wrangler would ignore the env files, the secret among them.
+  const childEnv = { ...wranglerEnv(), CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" };
   const child = useProcessGroup
     ? // Through the guard: its own process group (wrangler runs a second node process and workerd
       // below it, and signalling the group reaches them all), which ends itself with this process.
       spawn(node, [resolve(import.meta.dirname, "dev-guard.mjs"), node, ...args], {
         cwd: root,
-        env: wranglerEnv(),
+        env: childEnv,
         stdio: ["pipe", "inherit", "inherit"],
         detached: true,
       })
-    : spawn(node, args, { cwd: root, env: wranglerEnv(), stdio: ["ignore", "inherit", "inherit"] });
+    : spawn(node, args, { cwd: root, env: childEnv, stdio: ["ignore", "inherit", "inherit"] });
   wrangler = child;
   wranglerExit = new Promise((resolveExit) => {
     child.once("exit", (code, signal) => {
@@ -192,6 +200,14 @@ function sqlEndpointPort(): number {
     throw new Error(`SQL_ENDPOINT_PORT must be a port number, not ${JSON.stringify(value)}`);
   }
   return port;
+}
+
+/** Writes DATABASE_URL for wrangler where only this user can read it; removed at stop. */
+async function secretEnvFile(databaseUrl: string): Promise<string> {
+  secretsDir = await mkdtemp(join(tmpdir(), "user-api-dev-")); // mode 0700
+  const file = join(secretsDir, "worker.env");
+  await writeFile(file, `DATABASE_URL='${databaseUrl}'\n`, { mode: 0o600, flag: "wx" });
+  return file;
 }
 
 function withPassword(databaseUrl: string, password: string): string {
@@ -273,6 +289,7 @@ async function stop(exitCode: number, signal?: NodeJS.Signals): Promise<void> {
     signalWrangler("SIGTERM");
   }
   await endpoint?.close().catch((error: unknown) => console.error(error));
+  if (secretsDir) await rm(secretsDir, { recursive: true, force: true });
   process.exit(exitCode);
 }
 

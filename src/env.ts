@@ -23,6 +23,23 @@ export type Bindings = {
 /** The placeholder values the repository ships: refused outside local development. */
 const EXAMPLE_JWT_SECRET = "change-me-change-me-change-me-change-me";
 const EXAMPLE_ADMIN_KEYS = ["local-admin-key", "test-admin-key"];
+const EXAMPLE_MFA_KEY = "bG9jYWwtZGV2ZWxvcG1lbnQtbWZhLWtleS0zMi1ieXRlcw==";
+
+/**
+ * Domains reserved for documentation and testing (RFC 2606, RFC 6761): no one receives mail or
+ * serves pages there, so outside local development they are a placeholder nobody replaced.
+ */
+const isReservedDomain = (domain: string) =>
+  /(^|\.)example\.(com|org|net)$|\.(example|test|invalid|localhost)$/i.test(domain);
+
+/** Why an email link base cannot be used outside local development, if it cannot. */
+function productionLinkProblem(value: string): string | undefined {
+  const { protocol, hostname } = new URL(value);
+  if (protocol !== "https:") return "must be an https: URL";
+  if (isLoopbackHost(hostname)) return "must not point at this machine (a loopback host)";
+  if (isReservedDomain(hostname)) return "is a placeholder (an example domain); set your own page";
+  return undefined;
+}
 
 /** Hosts that are this machine: the only ones NEON_FETCH_ENDPOINT may name. */
 const isLoopbackHost = (hostname: string) =>
@@ -32,10 +49,10 @@ const seconds = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** The bytes of standard base64 (padding optional), or undefined when it is not base64. */
-function base64Bytes(value: string): number | undefined {
+function base64Bytes(value: string): string | undefined {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
   try {
-    return atob(value.padEnd(Math.ceil(value.length / 4) * 4, "=")).length;
+    return atob(value.padEnd(Math.ceil(value.length / 4) * 4, "="));
   } catch {
     return undefined;
   }
@@ -85,7 +102,7 @@ const configSchema = z
     // Encrypts TOTP secrets at rest (AES-256-GCM with its first 32 bytes). Unset, two-factor
     // setup and the login of MFA users answer 503 mfa_unavailable; everything else works.
     MFA_ENCRYPTION_KEY: optionalText.refine(
-      (value) => value === undefined || (base64Bytes(value) ?? 0) >= 32,
+      (value) => value === undefined || (base64Bytes(value)?.length ?? 0) >= 32,
       "must be base64 of at least 32 bytes (openssl rand -base64 32)",
     ),
     MAIL_APP_NAME: z.string().trim().min(1).max(100).default("User Management API"),
@@ -120,6 +137,23 @@ const configSchema = z
         (adminKey.length < 32 || EXAMPLE_ADMIN_KEYS.includes(adminKey))
       ) {
         issue("SECRET_ADMIN_KEY", "must be at least 32 characters and not an example value");
+      }
+      // A deploy that skipped a step would otherwise mail links to localhost from example.com,
+      // visible only as a mail_failed log line while the API answers 202.
+      for (const name of ["PASSWORD_RESET_URL", "EMAIL_VERIFY_URL"] as const) {
+        const problem = productionLinkProblem(config[name]);
+        if (problem) issue(name, problem);
+      }
+      const senderDomain = /@([^\s<>@]+)>?\s*$/.exec(config.MAIL_FROM)?.[1];
+      if (!senderDomain || isReservedDomain(senderDomain)) {
+        issue("MAIL_FROM", "must be an address at your own domain, not an example domain");
+      }
+      const mfaKey = config.MFA_ENCRYPTION_KEY;
+      if (
+        mfaKey !== undefined &&
+        (mfaKey === EXAMPLE_MFA_KEY || /^\0*$/.test(base64Bytes(mfaKey) ?? ""))
+      ) {
+        issue("MFA_ENCRYPTION_KEY", "is the example or an all-zero key; set a random one");
       }
     }
     if (config.MAIL_PROVIDER === "resend" && !config.RESEND_API_KEY) {

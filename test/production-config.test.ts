@@ -1,5 +1,6 @@
 // Outside local development (no NEON_FETCH_ENDPOINT) the Worker refuses the settings that would
-// quietly make a deploy unsafe: a mail provider that prints reset links, example secrets.
+// quietly make a deploy unsafe: a mail provider that prints reset links, example secrets, email
+// links to this machine or from an example domain.
 import { describe, expect, it } from "vitest";
 import { EXAMPLE_SIGNING_KEYS, generateSigningKey } from "../src/lib/signing-keys";
 import { call, expectProblem } from "./helpers/worker";
@@ -12,6 +13,10 @@ const production = {
   JWT_SECRET: "a-random-production-secret-that-is-long-enough-0123456789",
   SECRET_ADMIN_KEY: "an-admin-key-of-at-least-thirty-two-characters",
   JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey("ES256", "current")]),
+  MAIL_FROM: "Acme Accounts <no-reply@accounts.acme.dev>",
+  PASSWORD_RESET_URL: "https://app.acme.dev/reset-password",
+  EMAIL_VERIFY_URL: "https://app.acme.dev/verify-email",
+  MFA_ENCRYPTION_KEY: "3q2+7w5xY1Q4Zk9vJmVtQ2FyZ29LZXlGb3JUZXN0czE=",
 };
 
 async function configurationError(env: Record<string, unknown>) {
@@ -41,13 +46,47 @@ describe("configuration outside local development", () => {
         ),
       },
     ],
+    // What a deploy that skipped the checklist ships: the defaults and wrangler.toml's placeholders.
+    ["PASSWORD_RESET_URL", { PASSWORD_RESET_URL: undefined }],
+    ["PASSWORD_RESET_URL", { PASSWORD_RESET_URL: "http://app.acme.dev/reset-password" }],
+    ["PASSWORD_RESET_URL", { PASSWORD_RESET_URL: "https://127.0.0.1:8787/reset-password" }],
+    ["PASSWORD_RESET_URL", { PASSWORD_RESET_URL: "https://app.example.com/reset-password" }],
+    ["EMAIL_VERIFY_URL", { EMAIL_VERIFY_URL: undefined }],
+    ["EMAIL_VERIFY_URL", { EMAIL_VERIFY_URL: "https://localhost/verify-email" }],
+    ["EMAIL_VERIFY_URL", { EMAIL_VERIFY_URL: "https://app.example.org/verify-email" }],
+    ["MAIL_FROM", { MAIL_FROM: undefined }],
+    ["MAIL_FROM", { MAIL_FROM: "Your App <no-reply@example.com>" }],
+    ["MAIL_FROM", { MAIL_FROM: "no-reply@mail.example.org" }],
+    ["MAIL_FROM", { MAIL_FROM: "User API <no-reply@example.test>" }],
+    [
+      "MFA_ENCRYPTION_KEY",
+      { MFA_ENCRYPTION_KEY: "bG9jYWwtZGV2ZWxvcG1lbnQtbWZhLWtleS0zMi1ieXRlcw==" },
+    ],
+    ["MFA_ENCRYPTION_KEY", { MFA_ENCRYPTION_KEY: btoa("\0".repeat(32)) }],
   ])("refuses an unsafe %s", async (name, env) => {
     expect(await configurationError(env)).toContain(name);
   });
 
-  it("allows the log mail provider and example keys (the tests' own) in local development", async () => {
+  it("refuses every placeholder of wrangler.toml at once, naming each", async () => {
+    const detail = await configurationError({
+      MAIL_FROM: "Your App <no-reply@example.com>",
+      PASSWORD_RESET_URL: "https://app.example.com/reset-password",
+      EMAIL_VERIFY_URL: "https://app.example.com/verify-email",
+    });
+    for (const name of ["MAIL_FROM", "PASSWORD_RESET_URL", "EMAIL_VERIFY_URL"]) {
+      expect(detail).toContain(name);
+    }
+  });
+
+  it("allows the log mail provider, example keys and local links in local development", async () => {
     const res = await call("/health", {
-      env: { MAIL_PROVIDER: "log", SECRET_ADMIN_KEY: "local-admin-key" },
+      env: {
+        MAIL_PROVIDER: "log",
+        SECRET_ADMIN_KEY: "local-admin-key",
+        MAIL_FROM: "User API <no-reply@example.com>",
+        PASSWORD_RESET_URL: "http://localhost:8787/reset-password",
+        MFA_ENCRYPTION_KEY: "bG9jYWwtZGV2ZWxvcG1lbnQtbWZhLWtleS0zMi1ieXRlcw==",
+      },
     });
     expect(res.status, res.text).toBe(200);
   });
