@@ -127,6 +127,20 @@ const fieldErrors = (path: string, message: string): Extra => ({
   errors: [{ path, message }],
 });
 
+/** A zod failure as the field errors a problem lists, one per field (`location.path`). */
+export function fieldErrorsOf(error: ZodError, location?: string): FieldError[] {
+  return error.issues.flatMap((issue): FieldError[] => {
+    const path = [location, ...issue.path.map(String)].filter(Boolean).join(".");
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: [path, key].filter(Boolean).join("."),
+        message: "is not an accepted field",
+      }));
+    }
+    return [{ path: path || "(body)", message: issue.message }];
+  });
+}
+
 /** The problems the API answers, each built in one place. */
 export const problems = {
   malformedJson: () => new ApiError("malformed_json"),
@@ -134,7 +148,8 @@ export const problems = {
     new ApiError("unsupported_media_type", undefined, {
       headers: { "Accept-Post": "application/json" },
     }),
-  payloadTooLarge: () => new ApiError("payload_too_large"),
+  payloadTooLarge: (limit = "64 KiB") =>
+    new ApiError("payload_too_large", `The request body is larger than ${limit}.`),
   routeNotFound: (method: string, path: string) =>
     new ApiError("not_found", `No route matches ${method} ${path}.`),
   notFound: (what: "user" | "session") => new ApiError("not_found", `No ${what} has that id.`),
@@ -146,19 +161,8 @@ export const problems = {
       { headers: { Allow: allowed.join(", ") } },
     ),
 
-  validation(error: ZodError, location?: "query" | "path" | "header"): ApiError {
-    const errors = error.issues.flatMap((issue): FieldError[] => {
-      const path = [location, ...issue.path.map(String)].filter(Boolean).join(".");
-      if (issue.code === "unrecognized_keys") {
-        return issue.keys.map((key) => ({
-          path: [path, key].filter(Boolean).join("."),
-          message: "is not an accepted field",
-        }));
-      }
-      return [{ path: path || "(body)", message: issue.message }];
-    });
-    return new ApiError("validation_failed", undefined, { errors });
-  },
+  validation: (error: ZodError, location?: "query" | "path" | "header"): ApiError =>
+    new ApiError("validation_failed", undefined, { errors: fieldErrorsOf(error, location) }),
   /** Text that is not valid Unicode: refused rather than stored as U+FFFD. */
   invalidUnicode: (path: string) =>
     new ApiError(
