@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatKeySet, generateKeySet } from "../key-set.ts";
 import { chooseBackend, dropScratchDatabase, startDatabase } from "./database.ts";
 import { abortLoad } from "./measure.ts";
 import { stopAll } from "./processes.ts";
@@ -39,7 +38,6 @@ export async function setUpStage(options: {
       DATABASE_URL: `postgres://bench:${database.secret}@sql-endpoint/${databaseName}`,
       NEON_FETCH_ENDPOINT: database.sqlUrl,
       JWT_SECRET: randomBytes(48).toString("base64url"),
-      JWT_SIGNING_KEYS: formatKeySet(await generateKeySet()),
       BCRYPT_COST: String(BCRYPT_COST),
       SECRET_ADMIN_KEY: secretAdminKey,
       MAIL_PROVIDER: "log",

@@ -14,7 +14,6 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stopAll } from "../bench/processes.ts";
 import { startWorkerd } from "../bench/workerd.ts";
-import { formatKeySet, generateKeySet } from "../key-set.ts";
 import { type SqlEndpoint, startSqlEndpoint } from "../sql-endpoint/index.ts";
 import { dropDatabases } from "../sql-endpoint/test-support.ts";
 import { insertOriginalUsers, ORIGINAL_SCHEMA, type OriginalRow } from "./original.ts";
@@ -152,7 +151,6 @@ describe.skipIf(!haveSource)("npm run import:flask", () => {
         DATABASE_URL: `postgres://test:${endpoint.secret}@sql-endpoint/${apiName}`,
         NEON_FETCH_ENDPOINT: endpoint.url,
         JWT_SECRET: randomBytes(48).toString("base64url"),
-        JWT_SIGNING_KEYS: formatKeySet(await generateKeySet()),
         BCRYPT_COST: "4",
         SECRET_ADMIN_KEY: adminKey,
         MAIL_PROVIDER: "log",

@@ -5,9 +5,8 @@ import { eq, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { preparedPerClient } from "../db/prepared";
 import { refreshTokens, type UserRow, users } from "../db/schema";
-import type { Config } from "../env";
-import { ApiError, type FieldError, problems } from "../lib/problems";
-import { type AccessClaims, verifyAccessToken } from "../lib/tokens";
+import { type FieldError, problems } from "../lib/problems";
+import type { AccessClaims } from "../lib/tokens";
 
 /**
  * The session rule, in one place: a session (refresh token family) is live while it exists and
@@ -95,23 +94,4 @@ export async function refusal(db: Db, caller: Caller, detail: string, fields?: F
 export async function assertCallerLive(db: Db, caller: Caller, live: boolean | undefined) {
   if (live === undefined) await authenticate(db, caller);
   else if (!live) throw revoked();
-}
-
-/**
- * RFC 7662 introspection: the claims of an access token that verifies and whose caller is live by
- * the rule of every authenticated request (one query), or undefined, whatever the reason.
- */
-export async function introspectToken(
-  db: Db,
-  config: Config,
-  token: string,
-): Promise<AccessClaims | undefined> {
-  try {
-    const claims = await verifyAccessToken(token, config);
-    await authenticate(db, claims);
-    return claims;
-  } catch (error) {
-    if (error instanceof ApiError && error.code === "invalid_token") return undefined;
-    throw error;
-  }
 }

@@ -2,7 +2,7 @@ import { clientIp } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
 import type { AppRouteHandler } from "../../lib/openapi";
 import { jwks as publicKeys } from "../../lib/tokens";
-import { introspectToken } from "../../services/caller";
+import { introspectToken } from "../../services/introspection";
 import { enforceRateLimit } from "../../services/rate-limits";
 import type * as routes from "./keys.routes";
 
