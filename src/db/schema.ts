@@ -90,6 +90,11 @@ export const refreshTokens = pgTable(
     spentAt: timestamp("spent_at", { withTimezone: true, precision: 3 }),
     revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    // When the session (the family) began, at login: every successor carries it on, so the
+    // session ends SESSION_MAX_AGE after it however often it is refreshed.
+    sessionStartedAt: timestamp("session_started_at", { withTimezone: true, precision: 3 })
+      .notNull()
+      .defaultNow(),
     // The client that logged in or refreshed with this token: the family's newest row tells the
     // session's last user agent (truncated) and coarsened IP (IPv4 /24, IPv6 /48).
     userAgent: text("user_agent"),
@@ -186,9 +191,11 @@ export const securityEvents = pgTable(
 );
 
 /**
- * Failures counted in the database, so that every Cloudflare location sees them: failed logins
- * per account, wrong current passwords per user, wrong admin keys per client. One row per key,
- * a fixed window that restarts after it ends.
+ * Attempts counted in the database, so that every Cloudflare location sees them: logins per
+ * account, current passwords per user, admin keys per client, two-factor codes per user and per
+ * mfa_token. An attempt is counted before its check and given back when it was right, so
+ * `failures` holds the wrong ones (and those in flight). One row per key, a fixed window that
+ * restarts after it ends (services/rate-limits.ts).
  */
 export const authThrottles = pgTable(
   "auth_throttles",

@@ -36,13 +36,14 @@ import {
   callerParams,
   refusal,
 } from "./caller";
-import { type EventContext, insertEvents, recorded, runRecorded } from "./events";
+import { type EventContext, recordEvents, recorded, runRecorded } from "./events";
 import {
-  assertGuardOpen,
-  assertNotLocked,
-  failureUpsert,
-  lockedForSeconds,
-  recordFailure,
+  assertGranted,
+  type Refusals,
+  release,
+  releaseStatement,
+  reservation,
+  reserve,
 } from "./rate-limits";
 
 const uniqueFields: Partial<Record<string, "username" | "email">> = {
@@ -87,13 +88,12 @@ export async function registerUser(
   const { password, adminKey, client, ...fields } = registration;
   let role: Role = "USER";
   if (adminKey !== undefined) {
-    // Wrong keys are counted per client in the database, which every location sees.
-    if (client) await assertGuardOpen(db, "adminKey", client);
+    // Keys are counted per client in the database, which every location sees, before the
+    // comparison; the right key gives its attempt back.
+    if (client) await reserve(db, ["adminKey", client]);
     const key = config.SECRET_ADMIN_KEY;
-    if (!key || !(await constantTimeEqual(adminKey, key))) {
-      if (client) await recordFailure(db, "adminKey", client);
-      throw problems.invalidAdminKey();
-    }
+    if (!key || !(await constantTimeEqual(adminKey, key))) throw problems.invalidAdminKey();
+    if (client) await release(db, "adminKey", client);
     role = "ADMIN";
   }
   assertAcceptablePassword(password, "password", [fields.username, emailName(fields.email)]);
@@ -126,40 +126,44 @@ export function assertAcceptablePasswordFor(
 
 /**
  * The active user with this email and password, or a 401 that is the same for an unknown email,
- * a wrong password and an inactive account, in about the same time. Failures are counted per
- * email in the database (known or not, so the limit reveals nothing), and past the limit the
- * email is refused with 429 before any hashing; the count is read in the same round trip as the
- * user. When the stored hash has another cost than the configured one, `upgrade` writes a new
- * hash (the caller runs it in the background).
+ * a wrong password and an inactive account, in about the same time. Attempts are counted per
+ * email in the database (known or not, so the limit reveals nothing) before any hashing, in the
+ * same round trip as the user's read: past the limit, 429. The right password gives its attempt
+ * back through `release`, a statement the caller runs with its next one (the session's insert).
+ * When the stored hash has another cost than the configured one, `upgrade` writes a new hash
+ * (the caller runs it in the background).
  */
 export async function checkCredentials(
   db: Db,
   config: Pick<Config, "BCRYPT_COST" | "REQUIRE_VERIFIED_EMAIL">,
   credentials: { email: string; password: string },
   context: EventContext,
-): Promise<{ user: UserRow; upgrade?: () => Promise<void> }> {
+): Promise<{ user: UserRow; release: SQL; upgrade?: () => Promise<void> }> {
   const { email, password } = credentials;
-  const [[lock], [user]] = await db.batch([
-    db.select({ seconds: lockedForSeconds("login", email) }).from(sql`(select 1) as one`),
+  const [reserved, [user]] = await db.batch([
+    db.execute<Refusals>(reservation([["login", email]])),
     db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`).limit(1),
   ]);
-  assertNotLocked(lock?.seconds);
+  assertGranted(reserved.rows[0]);
   const matches = await checkLoginPassword(password, user?.passwordHash, config.BCRYPT_COST);
   if (!user || !matches || !user.active) {
-    // One statement whether or not the account exists: the count, and the event of an account
-    // that does (the statement's shape and time do not depend on which).
-    await db.execute(sql`
-      with counted as (${failureUpsert("login", email)})
-      ${insertEvents(
-        { ...context, actorId: null },
-        sql`select id, 'login.failed', '{}'::jsonb from ${users}
-          where lower(${users.email}) = lower(${email})`,
-      )}`);
+    // One statement whether or not the account exists (its shape and time do not depend on
+    // which): the event of an account that does. The attempt stays counted.
+    await recordEvents(
+      db,
+      { ...context, actorId: null },
+      sql`select id, 'login.failed', '{}'::jsonb from ${users}
+        where lower(${users.email}) = lower(${email})`,
+    );
     throw problems.invalidCredentials();
   }
+  const released = releaseStatement("login", email);
   // Only after the right password, so it tells nothing to someone without it.
-  if (config.REQUIRE_VERIFIED_EMAIL && !user.emailVerified) throw problems.emailNotVerified();
-  if (!needsRehash(user.passwordHash, config.BCRYPT_COST)) return { user };
+  if (config.REQUIRE_VERIFIED_EMAIL && !user.emailVerified) {
+    await db.execute(released);
+    throw problems.emailNotVerified();
+  }
+  if (!needsRehash(user.passwordHash, config.BCRYPT_COST)) return { user, release: released };
   const upgrade = async () => {
     const upgraded = await hashPassword(password, config.BCRYPT_COST);
     // Only over the hash that was checked: a password changed meanwhile is not overwritten.
@@ -168,7 +172,7 @@ export async function checkCredentials(
       .set({ passwordHash: upgraded })
       .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash)));
   };
-  return { user, upgrade };
+  return { user, release: released, upgrade };
 }
 
 /** A user as a read shows it: the public columns and the revision its ETag is made of. */
@@ -308,19 +312,19 @@ function prepareList(db: Db, filter: UserListFilter) {
 
 /**
  * Re-authentication for what would let a stolen access token take the account for good (a new
- * password, a new email): the current password, with wrong ones counted per user in the
- * database so a stolen token is no password-guessing oracle.
+ * password, a new email, a second factor of the thief's or none): the current password. Each
+ * attempt is counted per user in the database before bcrypt runs, so a stolen token is no
+ * password-guessing oracle, however many requests it sends at once; the right one gives its
+ * attempt back.
  */
 export async function verifyCurrentPassword(
   db: Db,
   user: UserRow,
   password: string,
 ): Promise<void> {
-  await assertGuardOpen(db, "currentPassword", user.id);
-  if (!(await verifyPassword(password, user.passwordHash))) {
-    await recordFailure(db, "currentPassword", user.id);
-    throw problems.invalidCurrentPassword();
-  }
+  await reserve(db, ["currentPassword", user.id]);
+  if (!(await verifyPassword(password, user.passwordHash))) throw problems.invalidCurrentPassword();
+  await release(db, "currentPassword", user.id);
 }
 
 /**
