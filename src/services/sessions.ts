@@ -11,6 +11,7 @@ import { problems } from "../lib/problems";
 import { signAccessToken } from "../lib/tokens";
 import { assertCallerLive, type Caller, callerIsLive, familyIsLive } from "./caller";
 import { type EventContext, insertEvents, recorded, runRecorded } from "./events";
+import { fetchPage, type ListSource, type Page, type PageRequest } from "./lists";
 
 type SessionUser = Pick<UserRow, "id" | "role" | "tokenVersion">;
 
@@ -266,47 +267,68 @@ export type SessionInfo = {
   ip: string | null;
 };
 
+/** What a cursor of a session list is bound to: whose sessions. */
+export const sessionListBinding = (userId: string) => ["sessions", userId] as const;
+
 /**
- * The user's live sessions, newest first: families none of whose tokens is revoked, with an
- * unspent token that has not expired and was issued under the user's current token version.
- * Start, last refresh, and the newest client of each, in one query.
+ * A page of the user's live sessions, newest first, and their total, with the caller's
+ * authentication, in one round trip (services/lists.ts). A live session is a family none of whose
+ * tokens is revoked, with an unspent token that has not expired and was issued under the user's
+ * current token version. Sessions are ordered by id: a family id is a UUIDv7, which orders them
+ * by when they started and never moves (the last refresh would, under a client's paging), and
+ * refresh_tokens_user_family_idx walks one user's families in that order.
  */
 export async function listSessions(
   db: Db,
   caller: Caller,
   userId: string,
+  request: PageRequest,
   options: { mustExist?: boolean } = {},
-): Promise<SessionInfo[]> {
-  const result = await db.execute<{
-    id: string;
-    created_at: string;
-    last_used_at: string;
-    user_agent: string | null;
-    ip: string | null;
-  }>(sql`
-    select rt.family_id as id, min(rt.created_at) as created_at, max(rt.created_at) as last_used_at,
-      (array_agg(rt.user_agent order by rt.created_at desc))[1] as user_agent,
-      (array_agg(rt.ip order by rt.created_at desc))[1] as ip
-    from ${refreshTokens} rt join ${users} u on u.id = rt.user_id
-    where rt.user_id = ${userId} and ${callerIsLive(caller)}
-    group by rt.family_id, u.token_version
-    having bool_and(rt.revoked_at is null)
-      and bool_or(rt.spent_at is null and rt.expires_at > now()
-        and rt.token_version = u.token_version)
-    order by max(rt.created_at) desc, rt.family_id desc`);
-  // No row may mean a dead token as well as no session: that takes a second query.
-  if (result.rows.length === 0) await assertCallerLive(db, caller, undefined);
-  if (options.mustExist && result.rows.length === 0) {
+): Promise<Page<SessionInfo>> {
+  const page = await fetchPage(
+    db,
+    caller,
+    { shape: "sessions", source: sessionListSource, values: { user_id: userId } },
+    request,
+  );
+  // No row may mean an unknown user as well as no session: that takes a second query.
+  if (options.mustExist && page.rows.length === 0) {
     const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId));
     if (!user) throw problems.notFound("user");
   }
-  return result.rows.map((row) => ({
-    id: row.id,
-    createdAt: refreshTokens.createdAt.mapFromDriverValue(row.created_at) as Date,
-    lastUsedAt: refreshTokens.createdAt.mapFromDriverValue(row.last_used_at) as Date,
-    userAgent: row.user_agent,
-    ip: row.ip,
-  }));
+  return {
+    ...page,
+    rows: page.rows.map((row) => ({
+      id: String(row.id),
+      createdAt: refreshTokens.createdAt.mapFromDriverValue(String(row.created_at)) as Date,
+      lastUsedAt: refreshTokens.createdAt.mapFromDriverValue(String(row.last_used_at)) as Date,
+      userAgent: row.user_agent as string | null,
+      ip: row.ip as string | null,
+    })),
+  };
+}
+
+function sessionListSource(): ListSource {
+  const user = sql`${sql.placeholder("user_id")}::uuid`;
+  return {
+    select: (columns, where) => sql`
+      select ${columns} from ${refreshTokens} rt
+      where rt.user_id = ${user}${where ? sql` and ${where}` : sql``}
+      group by rt.family_id
+      having bool_and(rt.revoked_at is null)
+        and bool_or(rt.spent_at is null and rt.expires_at > now() and rt.token_version =
+          (select u.token_version from ${users} u where u.id = ${user}))`,
+    columns: sql`rt.family_id as id, min(rt.created_at) as created_at,
+      max(rt.created_at) as last_used_at,
+      (array_agg(rt.user_agent order by rt.created_at desc))[1] as user_agent,
+      (array_agg(rt.ip order by rt.created_at desc))[1] as ip`,
+    key: sql`rt.family_id`,
+    keyType: "uuid",
+    id: sql`rt.family_id`,
+    uniqueKey: true,
+    descending: true,
+    filtered: false,
+  };
 }
 
 /**

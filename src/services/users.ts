@@ -1,14 +1,4 @@
-import {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  getTableColumns,
-  type Placeholder,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, eq, getTableColumns, type Placeholder, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { violatedUniqueConstraint } from "../db/errors";
@@ -37,6 +27,7 @@ import {
   refusal,
 } from "./caller";
 import { type EventContext, recordEvents, recorded, runRecorded } from "./events";
+import { fetchPage, type ListSource, type Page, type PageRequest } from "./lists";
 import {
   assertGranted,
   type Refusals,
@@ -214,15 +205,18 @@ export async function readUserAs(db: Db, caller: Caller, id: string): Promise<Us
   return user;
 }
 
-const sortColumns = {
-  created_at: [users.createdAt],
-  username: [sql`lower(${users.username})`],
-  email: [sql`lower(${users.email})`],
+/**
+ * The key of each sort, and whether it is unique. Usernames and emails are unique as lowercased
+ * (their unique indexes on lower(), which also serve these orders), so they need no tie-break;
+ * creation times may tie, so users_created_at_idx orders by (created_at, id).
+ */
+const sortKeys = {
+  created_at: { key: sql`${users.createdAt}`, keyType: "timestamptz", uniqueKey: false },
+  username: { key: sql`lower(${users.username})`, keyType: "text", uniqueKey: true },
+  email: { key: sql`lower(${users.email})`, keyType: "text", uniqueKey: true },
 } as const;
 
 export type UserListFilter = {
-  page: number;
-  perPage: number;
   q?: string;
   role?: Role;
   active?: boolean;
@@ -230,84 +224,85 @@ export type UserListFilter = {
   sort: UserSort;
 };
 
-/**
- * A page of users and the total that match, with the caller's authentication, in one round trip
- * (a window count; the caller's check is evaluated once). An empty page has no row to carry
- * either, so it asks once more.
- */
-export async function searchUsers(db: Db, caller: Caller, filter: UserListFilter) {
-  const rows = await listQuery(db, filter).execute({
-    ...callerParams(caller),
-    pattern: filter.q && containing(filter.q),
-    role: filter.role,
-    active: filter.active,
-    external_id: filter.externalId,
-    limit: filter.perPage,
-    offset: (filter.page - 1) * filter.perPage,
-  });
-  await assertCallerLive(db, caller, rows[0]?.callerLive);
+/** What a cursor of the user list is bound to: the order and the filters. */
+export const userListBinding = (filter: UserListFilter) =>
+  [
+    "users",
+    filter.sort,
+    filter.q ?? null,
+    filter.role ?? null,
+    filter.active ?? null,
+    filter.externalId ?? null,
+  ] as const;
 
-  // Past the last page the window count has no row to ride on: count separately.
-  const total =
-    rows[0]?.total ??
-    (filter.page > 1
-      ? ((await db.select({ n: count() }).from(users).where(listWhere(filter)))[0]?.n ?? 0)
-      : 0);
-  const page: PublicUserRow[] = rows;
-  return { users: page, total };
+/**
+ * A page of users and their total, with the caller's authentication, in one round trip: see
+ * services/lists.ts for how each costs a bounded amount of work.
+ */
+export async function searchUsers(
+  db: Db,
+  caller: Caller,
+  filter: UserListFilter,
+  request: PageRequest,
+): Promise<Page<PublicUserRow>> {
+  const page = await fetchPage(
+    db,
+    caller,
+    {
+      shape: `users:${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.externalId !== undefined},${filter.sort}`,
+      source: () => userListSource(filter),
+      values: {
+        pattern: filter.q && containing(filter.q),
+        role: filter.role,
+        active: filter.active,
+        external_id: filter.externalId,
+      },
+    },
+    request,
+  );
+  return { ...page, rows: page.rows.map((row) => rowOf(users, row)) };
 }
 
 /** A LIKE pattern that matches the text anywhere, its own wildcards escaped. */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
-/** The list's filter: its values, or (for a prepared statement) placeholders in their place. */
-function listWhere(filter: UserListFilter, placeholders = false) {
+/**
+ * The user list of a filter's shape, its values as placeholders (cast, for the planner's estimate
+ * passes them as text).
+ */
+function userListSource(filter: UserListFilter): ListSource {
   const conditions: SQL[] = [];
   if (filter.q) {
-    const pattern = placeholders ? sql.placeholder("pattern") : containing(filter.q);
-    conditions.push(sql`${userSearchText(users)} like lower(${pattern})`);
+    conditions.push(sql`${userSearchText(users)} like lower(${sql.placeholder("pattern")}::text)`);
   }
-  if (filter.role) {
-    conditions.push(eq(users.role, placeholders ? sql.placeholder("role") : filter.role));
-  }
+  if (filter.role) conditions.push(sql`${users.role} = ${sql.placeholder("role")}::user_role`);
   if (filter.active !== undefined) {
-    conditions.push(eq(users.active, placeholders ? sql.placeholder("active") : filter.active));
+    conditions.push(sql`${users.active} = ${sql.placeholder("active")}::boolean`);
   }
   if (filter.externalId !== undefined) {
-    conditions.push(
-      eq(users.externalId, placeholders ? sql.placeholder("external_id") : filter.externalId),
-    );
+    conditions.push(sql`${users.externalId} = ${sql.placeholder("external_id")}::text`);
   }
-  return conditions.length ? and(...conditions) : undefined;
-}
-
-/**
- * The list statement of a filter's shape (which filters, which order), prepared once per client:
- * a list request only fills in the values.
- */
-const listQuery = preparedPerShape(
-  (filter: UserListFilter) =>
-    `${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.externalId !== undefined},${filter.sort}`,
-  prepareList,
-);
-
-function prepareList(db: Db, filter: UserListFilter) {
   const descending = filter.sort.startsWith("-");
-  const key = filter.sort.replace(/^-/, "") as keyof typeof sortColumns;
-  const direction = descending ? desc : asc;
-  const order = [...sortColumns[key].map((column) => direction(column)), direction(users.id)];
-  return db
-    .select({
-      ...publicUserColumns,
-      total: sql<number>`count(*) over()`.mapWith(Number),
-      callerLive: callerIsLive(CALLER_PLACEHOLDERS),
-    })
-    .from(users)
-    .where(listWhere(filter, true))
-    .orderBy(...order)
-    .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))
-    .prepare("list_users");
+  const { key, keyType, uniqueKey } =
+    sortKeys[filter.sort.replace(/^-/, "") as keyof typeof sortKeys];
+  return {
+    select: (columns, where) => {
+      const all = and(...conditions, where);
+      return sql`select ${columns} from ${users}${all ? sql` where ${all}` : sql``}`;
+    },
+    columns: sql.join(Object.values(publicUserColumns), sql`, `),
+    key,
+    keyType,
+    id: sql`${users.id}`,
+    uniqueKey,
+    descending,
+    // A search's matches can sit anywhere in the order, and its selectivity is hard to estimate:
+    // its page comes from the counted matches when they are all of them, as does that of an
+    // external id (users_external_id_idx finds its one user). The role and active filters the
+    // planner estimates well (their statistics list every value), and their bounded count reads
+    // users_role_active_idx or users_active_role_idx alone.
+    filtered: filter.q !== undefined || filter.externalId !== undefined,
+  };
 }
 
 /**
