@@ -52,7 +52,10 @@ export const PROBLEMS = {
   },
   precondition_failed: { status: 412, detail: "If-Match does not match the current ETag." },
   payload_too_large: { status: 413, detail: "The request body is larger than 64 KiB." },
-  unsupported_media_type: { status: 415, detail: "Send the request body as application/json." },
+  unsupported_media_type: {
+    status: 415,
+    detail: "Send the request body as application/json (no other type, +json ones included).",
+  },
   validation_failed: { status: 422, detail: "The request did not pass validation." },
   password_too_long: { status: 422, detail: "The password is longer than 72 bytes." },
   weak_password: { status: 422, detail: "The password is too common or too easy to guess." },
@@ -130,9 +133,10 @@ const fieldErrors = (path: string, message: string): Extra => ({
 /** The problems the API answers, each built in one place. */
 export const problems = {
   malformedJson: () => new ApiError("malformed_json"),
-  unsupportedMediaType: () =>
+  /** RFC 9110 and RFC 5789 name what would be accepted: Accept-Patch for PATCH. */
+  unsupportedMediaType: (method: string) =>
     new ApiError("unsupported_media_type", undefined, {
-      headers: { "Accept-Post": "application/json" },
+      headers: { [method === "PATCH" ? "Accept-Patch" : "Accept-Post"]: "application/json" },
     }),
   payloadTooLarge: () => new ApiError("payload_too_large"),
   routeNotFound: (method: string, path: string) =>
@@ -173,6 +177,13 @@ export const problems = {
       "password_too_long",
       undefined,
       fieldErrors(field, `must be at most ${maxBytes} bytes of UTF-8`),
+    ),
+  /** A "new" password that is the current one would change nothing but end every session. */
+  samePassword: () =>
+    new ApiError(
+      "validation_failed",
+      undefined,
+      fieldErrors("new_password", "must differ from the current password"),
     ),
   weakPassword: (field: string, personal: boolean) =>
     new ApiError(

@@ -18,6 +18,12 @@ const mfaTokenSchema = z
   .max(2048)
   .openapi({ description: "The mfa_token from POST /auth/login" });
 
+/** How the document says "exactly one of `code` and `recovery_code`", which oneFactor checks. */
+const ONE_FACTOR = {
+  // A body with both matches both branches, which oneOf refuses.
+  oneOf: [{ required: ["code"] }, { required: ["recovery_code"] }],
+};
+
 /** Exactly one of `code` and `recovery_code`: a 422 naming the fields otherwise. */
 function oneFactor(body: { code?: string; recovery_code?: string }, ctx: z.RefinementCtx) {
   if ((body.code === undefined) === (body.recovery_code === undefined)) {
@@ -70,6 +76,7 @@ export const TotpDisableSchema = z
   })
   .superRefine(oneFactor)
   .openapi("TotpDisableRequest", {
+    ...ONE_FACTOR,
     example: { current_password: "correct horse battery staple", code: "492039" },
   });
 
@@ -85,6 +92,7 @@ export const MfaVerifySchema = z
   })
   .superRefine(oneFactor)
   .openapi("MfaVerifyRequest", {
+    ...ONE_FACTOR,
     example: { mfa_token: "eyJhbGciOiJIUzI1NiJ9...", code: "492039" },
   });
 
