@@ -130,6 +130,17 @@ const fieldErrors = (path: string, message: string): Extra => ({
   errors: [{ path, message }],
 });
 
+/** Fields a request may send to the wrong place, with the route that takes them. */
+const BETTER_ROUTES: Record<string, string> = {
+  password:
+    "is not accepted here: use POST /auth/change-password for your own (or a reset link, POST /auth/forgot-password)",
+  new_password: "is not accepted here: use POST /auth/change-password",
+  email_verified:
+    "is not accepted here: the link that POST /auth/resend-verification mails verifies an email",
+  mfa_enabled:
+    "is not accepted here: use POST /auth/mfa/totp/setup and /enable, or /disable (admins: DELETE /users/{id}/mfa)",
+};
+
 /** The problems the API answers, each built in one place. */
 export const problems = {
   malformedJson: () => new ApiError("malformed_json"),
@@ -156,7 +167,7 @@ export const problems = {
       if (issue.code === "unrecognized_keys") {
         return issue.keys.map((key) => ({
           path: [path, key].filter(Boolean).join("."),
-          message: "is not an accepted field",
+          message: BETTER_ROUTES[key] ?? "is not an accepted field",
         }));
       }
       return [{ path: path || "(body)", message: issue.message }];

@@ -6,6 +6,7 @@
 // against its zod schema), so Swagger UI and code generators refuse nothing the server takes.
 import { z } from "@hono/zod-openapi";
 import { roleEnum, type UserRow, users } from "../db/schema";
+import { ALICE } from "./examples";
 
 /** Unicode's control characters (category Cc: C0, DEL and C1), as a range for a character class. */
 const CONTROL = "\\u0000-\\u001F\\u007F-\\u009F";
@@ -77,7 +78,7 @@ export const passwordSchema = z.string().min(8, "must be at least 8 characters")
   maxLength: 72,
   description:
     "At least 8 characters and at most 72 bytes of UTF-8 (longer is 422 password_too_long); common passwords and ones containing the username are refused (422 weak_password).",
-  example: "correct horse battery staple",
+  example: ALICE.password,
 });
 
 export const roleSchema = z.enum(roleEnum.enumValues);

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ALICE } from "../../schemas/examples";
 import { UserSchema } from "../../schemas/user";
 import { tokenFields } from "../auth/auth.schemas";
 
@@ -49,6 +50,12 @@ export const TotpSetupSchema = z
       example:
         "otpauth://totp/User%20Management%20API:alice%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=User%20Management%20API&algorithm=SHA1&digits=6&period=30",
     }),
+    qr_code: z.string().openapi({
+      description:
+        'The otpauth_url as a QR code, an SVG data URI for an image element: `<img src="…" alt="QR code for your authenticator app">`. Scan it with the app.',
+      pattern: "^data:image/svg\\+xml;base64,[A-Za-z0-9+/]+=*$",
+      example: "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=",
+    }),
   })
   .openapi("TotpSetup");
 
@@ -77,7 +84,7 @@ export const TotpDisableSchema = z
   .superRefine(oneFactor)
   .openapi("TotpDisableRequest", {
     ...ONE_FACTOR,
-    example: { current_password: "correct horse battery staple", code: "492039" },
+    example: { current_password: ALICE.password, code: "492039" },
   });
 
 export const TotpDisabledSchema = z
