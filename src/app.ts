@@ -51,6 +51,8 @@ const DOCUMENT_CONFIG = {
   info: {
     title: "User Management API",
     version: "1.0.0",
+    contact: { name: "The maintainers of this User Management API deployment" },
+    license: { name: "MIT", identifier: "MIT" },
     description: [
       "Registration, login with JWTs, password reset by email and admin user management, on Cloudflare Workers.",
       "",
@@ -69,6 +71,9 @@ const DOCUMENT_CONFIG = {
       "Text must be valid Unicode: a JSON body that is not UTF-8, a lone surrogate in any string and a query escape that is not UTF-8 are 422 validation_failed, never stored altered.",
     ].join("\n"),
   },
+  // Relative: whichever origin serves this document (a workers.dev name, a custom domain, the
+  // dev server) is the API, so Swagger UI calls the deployment the page came from.
+  servers: [{ url: "/", description: "This deployment: the origin that serves this document" }],
   tags: [
     { name: "Health", description: "Liveness, readiness, and where to start" },
     { name: "Auth", description: "Registration, login, sessions and passwords" },
