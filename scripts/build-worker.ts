@@ -4,16 +4,20 @@
 // so only English is bundled; that keeps some 70 KiB (gzipped) off every edge location.
 // With --profile it writes an unminified bundle, function names intact, to dist/worker.profile.js
 // instead, for `npm run bench:profile` (scripts/bench/profile.ts); dist/worker.js is left alone.
+// With --outfile=PATH it writes the bundle there (a test that serves its own copy).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const profile = process.argv.includes("--profile");
+const outfile = process.argv
+  .find((arg) => arg.startsWith("--outfile="))
+  ?.slice("--outfile=".length);
 
 await build({
   entryPoints: [join(root, "src", "index.ts")],
-  outfile: join(root, "dist", profile ? "worker.profile.js" : "worker.js"),
+  outfile: outfile ?? join(root, "dist", profile ? "worker.profile.js" : "worker.js"),
   bundle: true,
   format: "esm",
   platform: "browser",

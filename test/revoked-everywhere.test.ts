@@ -9,6 +9,9 @@ import { db, type Session, signUp } from "./helpers/factories";
 import { logout } from "./helpers/sessions";
 import { call } from "./helpers/worker";
 
+/** The user an import with a revoked token asks for: never created. */
+const REVOKED_IMPORT = { username: "revoked_import", email: "revoked_import@example.test" };
+
 type Operation = { method: string; path: string; hasBody: boolean };
 
 let operations: Operation[] = [];
@@ -34,7 +37,12 @@ async function expectAllRefused(session: Session, otherId: string) {
     // Their own id, and someone else's: both must be refused alike.
     for (const id of [session.id, otherId]) {
       const url = path.replace("{id}", id);
-      const body = path.startsWith("/users/") ? { first_name: "Revoked" } : {};
+      const body =
+        path === "/users/import"
+          ? { users: [{ ...REVOKED_IMPORT, first_name: "Revoked", last_name: "Import" }] }
+          : path.startsWith("/users/")
+            ? { first_name: "Revoked" }
+            : {};
       const res = await call(url, {
         method,
         token: session.token,
@@ -50,6 +58,8 @@ async function expectAllRefused(session: Session, otherId: string) {
     otherId,
   ]);
   expect(row?.first_name).not.toBe("Revoked");
+  const imported = await db("select id from users where username = $1", [REVOKED_IMPORT.username]);
+  expect(imported).toEqual([]);
 }
 
 describe("a token whose session ended", () => {

@@ -2,7 +2,7 @@
 // driver's fetch of the SQL endpoint (every query is one HTTP request, as with Neon). The counts
 // are deterministic, so they are asserted exactly; timings are not (npm run bench measures them).
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { PASSWORD, type Session, signUp } from "./helpers/factories";
+import { PASSWORD, type Session, signUp, uniqueName } from "./helpers/factories";
 import { logout, me, refresh } from "./helpers/sessions";
 import { deleteUser, getUser, listUsers, updateUser } from "./helpers/users";
 import { type CallResult, call, testEnv } from "./helpers/worker";
@@ -76,6 +76,23 @@ describe("one round trip", () => {
     expect(await tripsOf(() => call(`/events?user_id=${other.id}`, { token: admin.token }))).toBe(
       1,
     );
+  });
+
+  it("POST /users/import: a batch of 1,000, invalid and conflicting items included, and its re-run", async () => {
+    const users = Array.from({ length: 1000 }, (_, i) => {
+      const username = uniqueName("bulk");
+      return {
+        email: `${username}@example.test`,
+        // An invalid item, and one whose username another user has (a conflict).
+        username: [`no spaces allowed`, other.username][i] ?? username,
+        first_name: "Bulk",
+        last_name: "Import",
+        external_id: String(i),
+      };
+    });
+    const body = { users, mode: "upsert" };
+    expect(await tripsOf(() => call("/users/import", { body, token: admin.token }))).toBe(1);
+    expect(await tripsOf(() => call("/users/import", { body, token: admin.token }))).toBe(1);
   });
 
   it("POST /auth/refresh: spend and successor in one statement", async () => {

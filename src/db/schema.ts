@@ -60,6 +60,8 @@ export const users = pgTable(
     tokenVersion: integer("token_version").notNull().default(0),
     // Moves on every change of the row; the ETag of the user is made from it.
     revision: integer("revision").notNull().default(1),
+    // The id the user had in the system they were imported from (POST /users/import), if any.
+    externalId: text("external_id"),
     ...timestamps,
   },
   (t) => [
@@ -67,6 +69,8 @@ export const users = pgTable(
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
     index("users_created_at_idx").on(t.createdAt, t.id),
     index("users_role_active_idx").on(t.role, t.active),
+    // GET /users?external_id= finds an imported user by their old id; most users have none.
+    index("users_external_id_idx").on(t.externalId).where(sql`${t.externalId} is not null`),
     index("users_search_trgm_idx").using("gin", sql`${userSearchText(t)} gin_trgm_ops`),
   ],
 );

@@ -24,6 +24,21 @@ export function assertAcceptablePassword(
   if (common.has(lowered) || personal) throw problems.weakPassword(field, personal);
 }
 
+/**
+ * The password_hash of an account that has no password yet (imported without a hash): its owner
+ * sets one through forgot-password. No bcrypt hash can equal it (they all start with `$2`), and
+ * checkLoginPassword compares a login against a decoy instead, so logging in to such an account
+ * fails like logging in to an unknown email: same answer, same time.
+ */
+export const NO_PASSWORD = "!";
+
+/**
+ * A bcrypt hash another system made that login can verify as it is: the `$2a$`, `$2b$` and `$2y$`
+ * variants (one algorithm for passwords of at most 72 bytes, which are all this API accepts),
+ * cost 4-15, 22 characters of salt and 31 of digest in bcrypt's base64.
+ */
+export const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|1[0-5])\$[./A-Za-z0-9]{53}$/;
+
 export function hashPassword(password: string, cost: number): Promise<string> {
   return bcrypt.hash(password, cost);
 }
@@ -43,15 +58,22 @@ export async function checkLoginPassword(
   hash: string | undefined,
   cost: number,
 ): Promise<boolean> {
-  const matches = await bcrypt.compare(password, hash ?? decoyHash(cost));
-  if (hash !== undefined && !matches && bcrypt.getRounds(hash) < cost) {
+  // An account without a password (NO_PASSWORD) is checked like an unknown one.
+  const stored = hash === NO_PASSWORD ? undefined : hash;
+  const matches = await bcrypt.compare(password, stored ?? decoyHash(cost));
+  if (stored !== undefined && !matches && bcrypt.getRounds(stored) < cost) {
     await bcrypt.compare(password, decoyHash(cost));
   }
-  return hash !== undefined && matches;
+  return stored !== undefined && matches;
 }
 
+/**
+ * Whether a hash that just verified should be replaced: another cost than the configured one, or
+ * another variant than bcryptjs writes (`$2a$`/`$2y$` of an imported hash), so every stored hash
+ * ends up in one form at one cost.
+ */
 export function needsRehash(hash: string, cost: number): boolean {
-  return bcrypt.getRounds(hash) !== cost;
+  return bcrypt.getRounds(hash) !== cost || !hash.startsWith("$2b$");
 }
 
 /**

@@ -141,6 +141,20 @@ const BETTER_ROUTES: Record<string, string> = {
     "is not accepted here: use POST /auth/mfa/totp/setup and /enable, or /disable (admins: DELETE /users/{id}/mfa)",
 };
 
+/** A zod failure as the field errors a problem lists, one per field (`location.path`). */
+export function fieldErrorsOf(error: ZodError, location?: string): FieldError[] {
+  return error.issues.flatMap((issue): FieldError[] => {
+    const path = [location, ...issue.path.map(String)].filter(Boolean).join(".");
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: [path, key].filter(Boolean).join("."),
+        message: BETTER_ROUTES[key] ?? "is not an accepted field",
+      }));
+    }
+    return [{ path: path || "(body)", message: issue.message }];
+  });
+}
+
 /** The problems the API answers, each built in one place. */
 export const problems = {
   malformedJson: () => new ApiError("malformed_json"),
@@ -149,7 +163,8 @@ export const problems = {
     new ApiError("unsupported_media_type", undefined, {
       headers: { [method === "PATCH" ? "Accept-Patch" : "Accept-Post"]: "application/json" },
     }),
-  payloadTooLarge: () => new ApiError("payload_too_large"),
+  payloadTooLarge: (limit = "64 KiB") =>
+    new ApiError("payload_too_large", `The request body is larger than ${limit}.`),
   routeNotFound: (method: string, path: string) =>
     new ApiError("not_found", `No route matches ${method} ${path}.`),
   notFound: (what: "user" | "session") => new ApiError("not_found", `No ${what} has that id.`),
@@ -161,19 +176,8 @@ export const problems = {
       { headers: { Allow: allowed.join(", ") } },
     ),
 
-  validation(error: ZodError, location?: "query" | "path" | "header"): ApiError {
-    const errors = error.issues.flatMap((issue): FieldError[] => {
-      const path = [location, ...issue.path.map(String)].filter(Boolean).join(".");
-      if (issue.code === "unrecognized_keys") {
-        return issue.keys.map((key) => ({
-          path: [path, key].filter(Boolean).join("."),
-          message: BETTER_ROUTES[key] ?? "is not an accepted field",
-        }));
-      }
-      return [{ path: path || "(body)", message: issue.message }];
-    });
-    return new ApiError("validation_failed", undefined, { errors });
-  },
+  validation: (error: ZodError, location?: "query" | "path" | "header"): ApiError =>
+    new ApiError("validation_failed", undefined, { errors: fieldErrorsOf(error, location) }),
   /** Text that is not valid Unicode: refused rather than stored as U+FFFD. */
   invalidUnicode: (path: string) =>
     new ApiError(

@@ -28,6 +28,7 @@ const INVISIBLE =
  * is not whitespace, control or INVISIBLE, or any character beyond it (a surrogate pair).
  */
 const VISIBLE = `(?:[^\\s${CONTROL}${INVISIBLE}\\uD800-\\uDFFF]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF])`;
+const visibleCharacter = new RegExp(VISIBLE);
 
 /**
  * Text that is trimmed, then must hold 1 to `max` characters (code points, as JSON Schema counts
@@ -46,7 +47,11 @@ export function trimmedText(max: number, { visible = false } = {}) {
   const pattern = `^\\s*${edge}(?:[^${CONTROL}]{0,${max - 2}}${edge})?\\s*$`;
   return visible
     ? text
-        .regex(new RegExp(VISIBLE), "must contain a visible character, not only invisible ones")
+        // An empty value has its own error above; one per field.
+        .refine(
+          (value) => value === "" || visibleCharacter.test(value),
+          "must contain a visible character, not only invisible ones",
+        )
         .openapi({ pattern: `^(?=[\\s\\S]*${VISIBLE})${pattern.slice(1)}` })
     : text.openapi({ pattern });
 }

@@ -33,6 +33,7 @@ export const EVENT_TYPES = [
   "mfa.enabled",
   "mfa.disabled",
   "mfa.recovery_code_used",
+  "user.imported",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

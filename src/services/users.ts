@@ -222,6 +222,7 @@ export type UserListFilter = {
   q?: string;
   role?: Role;
   active?: boolean;
+  externalId?: string;
   sort: UserSort;
 };
 
@@ -236,6 +237,7 @@ export async function searchUsers(db: Db, caller: Caller, filter: UserListFilter
     pattern: filter.q && containing(filter.q),
     role: filter.role,
     active: filter.active,
+    external_id: filter.externalId,
     limit: filter.perPage,
     offset: (filter.page - 1) * filter.perPage,
   });
@@ -267,6 +269,11 @@ function listWhere(filter: UserListFilter, placeholders = false) {
   if (filter.active !== undefined) {
     conditions.push(eq(users.active, placeholders ? sql.placeholder("active") : filter.active));
   }
+  if (filter.externalId !== undefined) {
+    conditions.push(
+      eq(users.externalId, placeholders ? sql.placeholder("external_id") : filter.externalId),
+    );
+  }
   return conditions.length ? and(...conditions) : undefined;
 }
 
@@ -276,7 +283,7 @@ function listWhere(filter: UserListFilter, placeholders = false) {
  */
 const listQuery = preparedPerShape(
   (filter: UserListFilter) =>
-    `${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.sort}`,
+    `${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.externalId !== undefined},${filter.sort}`,
   prepareList,
 );
 

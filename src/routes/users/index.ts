@@ -1,6 +1,7 @@
 import { createRouter } from "../../lib/openapi";
 import * as handlers from "./users.handlers";
 import * as routes from "./users.routes";
+import { ImportUserSchema } from "./users.schemas";
 
 // /users/me before /users/{id}, so "me" is never read as an id.
 export const usersRouter = createRouter()
@@ -10,4 +11,9 @@ export const usersRouter = createRouter()
   .openapi(routes.getUser, handlers.getUser)
   .openapi(routes.putUser, handlers.putUser)
   .openapi(routes.patchUser, handlers.patchUser)
-  .openapi(routes.deleteUser, handlers.deleteUser);
+  .openapi(routes.deleteUser, handlers.deleteUser)
+  .openapi(routes.importUsers, handlers.importUsers);
+
+// The items of an import are checked one by one in the handler (each gets its own result), so
+// the request schema takes any item and names this one by reference: it must be published.
+usersRouter.openAPIRegistry.register("ImportUser", ImportUserSchema);

@@ -6,13 +6,15 @@ import { NO_STORE } from "../../lib/error-handler";
 import { acceptedRevisions, etagOf } from "../../lib/etag";
 import { emailChangedMessage, sendMail } from "../../lib/mail";
 import type { AppRouteHandler } from "../../lib/openapi";
+import { fieldErrorsOf } from "../../lib/problems";
 import type { TokenEnv } from "../../middleware/auth";
 import { pageHeaderValues } from "../../schemas/pagination";
 import { toPublicUser } from "../../schemas/user";
+import { type ImportItem, importUsers as runImport } from "../../services/user-import";
 import { readUserAs, removeUser, searchUsers, updateUserAs } from "../../services/users";
 import { mailVerificationLink } from "../verification-mail";
 import type * as routes from "./users.routes";
-import type { UserUpdateSchema } from "./users.schemas";
+import { ImportUserSchema, type UserUpdateSchema } from "./users.schemas";
 
 export const listUsers: AppRouteHandler<typeof routes.listUsers, TokenEnv> = async (c) => {
   const query = c.req.valid("query");
@@ -22,6 +24,7 @@ export const listUsers: AppRouteHandler<typeof routes.listUsers, TokenEnv> = asy
     q: query.q,
     role: query.role,
     active: query.active,
+    externalId: query.external_id,
     sort: query.sort,
   });
   return c.json(users.map(toPublicUser), 200, {
@@ -99,4 +102,48 @@ export const deleteUser: AppRouteHandler<typeof routes.deleteUser, TokenEnv> = a
     actorId: c.var.claims.sub,
   });
   return c.json({ message: "User deleted successfully" }, 200);
+};
+
+/** An item of an import under the field rules: the user it names, or its field errors. */
+function importItem(raw: unknown): ImportItem {
+  const parsed = ImportUserSchema.safeParse(raw);
+  if (!parsed.success) return { errors: fieldErrorsOf(parsed.error) };
+  const { first_name, last_name, email_verified, created_at, external_id, password_hash, ...rest } =
+    parsed.data;
+  return {
+    user: {
+      ...rest,
+      firstName: first_name,
+      lastName: last_name,
+      emailVerified: email_verified,
+      createdAt: created_at === undefined ? undefined : new Date(created_at),
+      externalId: external_id,
+      passwordHash: password_hash,
+    },
+  };
+}
+
+export const importUsers: AppRouteHandler<typeof routes.importUsers, TokenEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const results = await runImport(
+    c.var.db,
+    c.var.claims,
+    body.users.map(importItem),
+    { mode: body.mode, dryRun: body.dry_run },
+    { ...clientInfo(c), actorId: c.var.claims.sub },
+  );
+  const counted = (...statuses: string[]) =>
+    results.filter((result) => statuses.includes(result.status)).length;
+  return c.json(
+    {
+      created: counted("created"),
+      updated: counted("updated"),
+      skipped: counted("unchanged"),
+      failed: counted("invalid", "conflict"),
+      dry_run: body.dry_run,
+      results,
+    },
+    200,
+    NO_STORE,
+  );
 };

@@ -10,7 +10,13 @@ import {
 import { pageHeaders } from "../../schemas/pagination";
 import { UserIdParamSchema, UserSchema } from "../../schemas/user";
 import { adminBearer, bearer } from "../presets";
-import { ListUsersQuerySchema, UserUpdatedSchema, UserUpdateSchema } from "./users.schemas";
+import {
+  ImportRequestSchema,
+  ImportResponseSchema,
+  ListUsersQuerySchema,
+  UserUpdatedSchema,
+  UserUpdateSchema,
+} from "./users.schemas";
 
 const etag = { ETag: { schema: { type: "string" as const, example: '"3"' } } };
 const updatedResponse = {
@@ -169,5 +175,24 @@ export const deleteUser = createRoute({
       "validation_failed",
       SERVER_PROBLEMS,
     ),
+  },
+});
+
+export const importUsers = createRoute({
+  method: "post",
+  path: "/users/import",
+  operationId: "importUsers",
+  tags: ["Users"],
+  summary: "Import users with their password hashes (admin)",
+  description:
+    "Brings users over from another system (the original Flask API: `npm run import:flask`) without a password reset: bcrypt hashes are kept and work at once. Up to 1,000 users a request (bodies up to 2 MiB), written in one statement; each item is written whole or not at all and gets its own result. `mode: upsert` matches by email (case-insensitively) and is idempotent. Each created or updated user gets a `user.imported` event; the last active admin cannot be demoted or deactivated.",
+  ...adminBearer,
+  request: { body: { required: true, content: jsonContent(ImportRequestSchema) } },
+  responses: {
+    200: {
+      description: "What happened to each user (or would have, in a dry run)",
+      content: jsonContent(ImportResponseSchema),
+    },
+    ...problemResponses(BODY_PROBLEMS, AUTH_PROBLEMS, "forbidden", "conflict", SERVER_PROBLEMS),
   },
 });
