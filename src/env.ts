@@ -75,6 +75,9 @@ const configSchema = z
     REFRESH_TOKEN_TTL: seconds(2_592_000, 300, 31_536_000),
     RESET_TOKEN_TTL: seconds(900, 60, 86_400),
     REFRESH_REUSE_WINDOW: seconds(10, 0, 300),
+    // The absolute lifetime of a session from its login: refreshes slide its idle expiry
+    // (REFRESH_TOKEN_TTL), never past this.
+    SESSION_MAX_AGE: seconds(7_776_000, 300, 315_360_000),
     // Seconds one database query may take (Neon's HTTP API) before it is a 503.
     DATABASE_TIMEOUT: seconds(10, 1, 120),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),

@@ -2,7 +2,7 @@
 // Cloudflare location sees), not only by the per-location Rate Limiting bindings.
 import { describe, expect, it } from "vitest";
 import { ADMIN_KEY, db, PASSWORD, registration, signUp } from "./helpers/factories";
-import { expectLimitedAfter } from "./helpers/rate-limits";
+import { burst, expectLimitedAfter, tally } from "./helpers/rate-limits";
 import { changePassword } from "./helpers/sessions";
 import { updateUser } from "./helpers/users";
 import { call, expectProblem } from "./helpers/worker";
@@ -81,6 +81,85 @@ describe("wrong current passwords per user", () => {
         current_password: user.password,
       }),
     );
+  });
+});
+
+// Every attempt is counted before its check runs, in the statement that compares it with the
+// limit: requests sent at once get no more checks than requests sent one after the other.
+describe("a burst of concurrent wrong answers", () => {
+  const NEXT = "Copper-Meadow-Kettle-77";
+
+  it("to PATCH /users/me's current_password gets 5 checked and 15 × 429", async () => {
+    const user = await signUp();
+    const results = await burst(20, (i) =>
+      updateUser(user.token, "me", {
+        email: `moved_${i}_${crypto.randomUUID()}@example.test`,
+        current_password: `wrong-password-${i}`,
+      }),
+    );
+    expect(tally(results)).toEqual({ "400 invalid_current_password": 5, "429 rate_limited": 15 });
+    expect(await failures(`currentPassword:${user.id}`)).toBe(6);
+    // Locked for the right password too, and the email never changed.
+    expectLockedOut(
+      await updateUser(user.token, "me", { email: "x@example.test", current_password: PASSWORD }),
+    );
+    expect((await call("/users/me", { token: user.token })).json.email).toBe(user.email);
+  });
+
+  it("to POST /auth/change-password gets 5 checked and 15 × 429", async () => {
+    const user = await signUp();
+    const results = await burst(20, (i) => changePassword(user.token, `wrong-password-${i}`, NEXT));
+    expect(tally(results)).toEqual({ "400 invalid_current_password": 5, "429 rate_limited": 15 });
+  });
+
+  it("to POST /auth/login gets only what is left of the limit checked", async () => {
+    // 7 failures counted elsewhere (other locations); 10 at once is what LOGIN_LIMITER lets by.
+    const user = await signUp();
+    await exhaust(`login:${user.email.toLowerCase()}`, 7);
+    const results = await burst(10, (i) =>
+      call("/auth/login", { body: { email: user.email, password: `wrong-password-${i}` } }),
+    );
+    expect(tally(results)).toEqual({ "401 invalid_credentials": 3, "429 rate_limited": 7 });
+  });
+
+  it("of admin keys from one client gets only what is left of the limit checked", async () => {
+    const ip = `10.252.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    await exhaust(`adminKey:${ip}`, 3);
+    // 5 at once is what REGISTER_LIMITER lets by from one address.
+    const results = await burst(5, () =>
+      call("/auth/register", {
+        body: registration({ secret_admin_key: "wrong-key" }),
+        headers: { "CF-Connecting-IP": ip },
+      }),
+    );
+    expect(tally(results)).toEqual({ "403 invalid_admin_key": 2, "429 rate_limited": 3 });
+  });
+});
+
+describe("a right answer", () => {
+  it("gives its attempt back: a login, a current password and an admin key leave the count as it was", async () => {
+    const user = await signUp();
+    const loginKey = `login:${user.email.toLowerCase()}`;
+    await exhaust(loginKey, 9);
+    for (let i = 0; i < 3; i++) {
+      const res = await call("/auth/login", { body: { email: user.email, password: PASSWORD } });
+      expect(res.status, res.text).toBe(200);
+    }
+    expect(await failures(loginKey)).toBe(9);
+
+    await exhaust(`currentPassword:${user.id}`, 4);
+    const changed = await changePassword(user.token, PASSWORD, "Copper-Meadow-Kettle-77");
+    expect(changed.status, changed.text).toBe(200);
+    expect(await failures(`currentPassword:${user.id}`)).toBe(4);
+
+    const ip = `10.253.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    await exhaust(`adminKey:${ip}`, 4);
+    const admin = await call("/auth/register", {
+      body: registration({ secret_admin_key: ADMIN_KEY }),
+      headers: { "CF-Connecting-IP": ip },
+    });
+    expect(admin.status, admin.text).toBe(201);
+    expect(await failures(`adminKey:${ip}`)).toBe(4);
   });
 });
 

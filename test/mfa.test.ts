@@ -3,8 +3,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { decryptSecret, totpCode, totpStep } from "../src/lib/totp";
 import { db, NEW_PASSWORD, PASSWORD, type Session, signUp } from "./helpers/factories";
-import { ISSUER, signClaims } from "./helpers/jwt";
+import { decodeJwt, ISSUER, signClaims } from "./helpers/jwt";
 import { mailedToken, reset } from "./helpers/password-reset";
+import { burst, expectLimitedAfter, tally } from "./helpers/rate-limits";
 import { me, refresh } from "./helpers/sessions";
 import { expectUserShape } from "./helpers/users";
 import { type CallResult, call, expectProblem, testEnv } from "./helpers/worker";
@@ -28,8 +29,8 @@ async function steadyStep(): Promise<number> {
 /** The code of the step `offset` steps away from now. */
 const codeAt = (secret: string, step: number, offset = 0) => totpCode(secret, step + offset);
 
-function setup(token: string, env?: Record<string, unknown>) {
-  return call("/auth/mfa/totp/setup", { method: "POST", token, env });
+function setup(token: string, env?: Record<string, unknown>, password = PASSWORD) {
+  return call("/auth/mfa/totp/setup", { body: { current_password: password }, token, env });
 }
 
 function enable(token: string, code: string) {
@@ -39,8 +40,8 @@ function enable(token: string, code: string) {
 type Enrolled = Session & { secret: string; recoveryCodes: string[] };
 
 /** A signed-up user with MFA on, enabled with the previous step's code (so "now" is unused). */
-async function enrolled(): Promise<Enrolled> {
-  const session = await signUp();
+async function enrolled(options: { admin?: boolean } = {}): Promise<Enrolled> {
+  const session = await signUp(options);
   const started = await setup(session.token);
   expect(started.status, started.text).toBe(200);
   const step = await steadyStep();
@@ -401,6 +402,153 @@ describe("turning MFA off", () => {
       404,
       "not_found",
     );
+  });
+});
+
+describe("re-authentication for every factor", () => {
+  it("setup needs the current password: missing 422, wrong 400, and nothing is set up", async () => {
+    const session = await signUp();
+    const missing = await call("/auth/mfa/totp/setup", { body: {}, token: session.token });
+    expect(expectProblem(missing, 422, "validation_failed").errors?.[0]?.path).toBe(
+      "current_password",
+    );
+    expectProblem(
+      await setup(session.token, undefined, "Wrong-Password-88"),
+      400,
+      "invalid_current_password",
+    );
+    const [row] = await db<{ totp_secret: string | null }>(
+      "select totp_secret from users where id = $1",
+      [session.id],
+    );
+    expect(row?.totp_secret).toBeNull();
+  });
+
+  it("enabling MFA ends the user's other sessions, their refresh tokens included; the caller's goes on", async () => {
+    const session = await signUp();
+    const other = await call("/auth/login", { body: { email: session.email, password: PASSWORD } });
+    expect(other.status, other.text).toBe(200);
+    const secret = (await setup(session.token)).json.secret;
+    const step = await steadyStep();
+    const res = await enable(session.token, codeAt(secret, step));
+    expect(res.status, res.text).toBe(200);
+    expectProblem(await me(other.json.access_token), 401, "invalid_token");
+    expectProblem(await refresh(other.json.refresh_token), 401, "invalid_refresh_token");
+    expect((await me(session.token)).status).toBe(200);
+    expect((await refresh(session.refreshToken)).status).toBe(200);
+    const ended = (await eventTypes(session.token, session.id)).filter(
+      (event) => event.type === "session.ended",
+    );
+    expect(ended.map((event) => event.detail)).toEqual([
+      { session_id: decodeJwt(other.json.access_token).payload.sid },
+    ]);
+  });
+
+  it("an admin cannot remove their own MFA through DELETE /users/{id}/mfa: 403 self_service_required", async () => {
+    const admin = await enrolled({ admin: true });
+    const res = await call(`/users/${admin.id}/mfa`, { method: "DELETE", token: admin.token });
+    expectProblem(res, 403, "self_service_required");
+    expect((await me(admin.token)).json.mfa_enabled).toBe(true);
+  });
+});
+
+// Every code and password is counted before it is checked, in the statement that compares the
+// count with the limit: requests sent at once get no more checks than requests sent in turn.
+describe("a burst of concurrent wrong answers", () => {
+  it("of current passwords at setup gets 5 checked and 15 × 429", async () => {
+    const session = await signUp();
+    const results = await burst(20, (i) => setup(session.token, undefined, `Wrong-Password-${i}`));
+    expect(tally(results)).toEqual({ "400 invalid_current_password": 5, "429 rate_limited": 15 });
+  });
+
+  it("of current passwords at disable gets 5 checked and 15 × 429", async () => {
+    const user = await enrolled();
+    const code = codeAt(user.secret, await steadyStep());
+    const results = await burst(20, (i) =>
+      call("/auth/mfa/totp/disable", {
+        body: { current_password: `Wrong-Password-${i}`, code },
+        token: user.token,
+      }),
+    );
+    expect(tally(results)).toEqual({ "400 invalid_current_password": 5, "429 rate_limited": 15 });
+    expect((await me(user.token)).json.mfa_enabled).toBe(true);
+  });
+
+  it("of codes at enable gets the account's 10 checked and 10 × 429", async () => {
+    const session = await signUp();
+    const secret = (await setup(session.token)).json.secret;
+    const step = await steadyStep();
+    const valid = new Set([-1, 0, 1].map((offset) => codeAt(secret, step, offset)));
+    const wrong = Array.from({ length: 20 }, (_, i) => String(100000 + i * 7919)).filter(
+      (code) => !valid.has(code),
+    );
+    const results = await burst(wrong.length, (i) => enable(session.token, wrong[i] ?? ""));
+    expect(tally(results)).toEqual({
+      "400 invalid_mfa_code": 10,
+      "429 rate_limited": wrong.length - 10,
+    });
+  });
+
+  it("of codes on one mfa_token gets 5 checked; the rest are refused unchecked", async () => {
+    const user = await enrolled();
+    const mfaToken = await firstStep(user);
+    const results = await burst(20, (i) => verify(mfaToken, { recovery_code: `wrong-${i}` }));
+    const counts = tally(results);
+    expect(counts["400 invalid_mfa_code"]).toBe(5);
+    // The token died at its limit (401); MFA_LIMITER's per-account count refused some first (429).
+    expect((counts["401 invalid_mfa_token"] ?? 0) + (counts["429 rate_limited"] ?? 0)).toBe(15);
+  });
+
+  it("MFA_LIMITER counts per account as well as per IP", async () => {
+    const user = await enrolled();
+    const now = Math.floor(Date.now() / 1000);
+    // Well signed but issued before a (pretend) password change: refused, and no code counted.
+    const stale = await signClaims({
+      sub: user.id,
+      ver: 7,
+      typ: "mfa",
+      iss: ISSUER,
+      aud: ISSUER,
+      iat: now,
+      exp: now + 200,
+      jti: crypto.randomUUID(),
+    });
+    await expectLimitedAfter(10, () => verify(stale, { code: "123456" }));
+  });
+});
+
+describe("one mfa_token, one session", () => {
+  it("four valid recovery codes sent at once on one mfa_token open one session; the others stay unused", async () => {
+    const user = await enrolled();
+    const mfaToken = await firstStep(user);
+    const codes = user.recoveryCodes.slice(0, 4);
+    const results = await Promise.all(
+      codes.map((code) => verify(mfaToken, { recovery_code: code })),
+    );
+    expect(tally(results)).toEqual({ "200": 1, "401 invalid_mfa_token": 3 });
+    const winner = results.find((res) => res.status === 200);
+    expect(winner?.json.recovery_codes_left).toBe(9);
+    const [row] = await db<{ n: number }>(
+      "select count(*)::int as n from mfa_recovery_codes where user_id = $1",
+      [user.id],
+    );
+    expect(Number(row?.n)).toBe(9);
+    // The enrolling session and the one login: two.
+    const sessions = await call("/auth/sessions", { token: user.token });
+    expect(sessions.json).toHaveLength(2);
+    const loser = codes.find((_, i) => results[i]?.status !== 200) ?? "";
+    const again = await verify(await firstStep(user), { recovery_code: loser });
+    expect(again.status, again.text).toBe(200);
+  });
+
+  it("two valid TOTP codes (this step and the next) sent at once on one mfa_token open one session", async () => {
+    const user = await enrolled();
+    const mfaToken = await firstStep(user);
+    const step = await steadyStep();
+    const results = await Promise.all(
+      [0, 1].map((offset) => verify(mfaToken, { code: codeAt(user.secret, step, offset) })),
+    );
+    expect(tally(results)).toEqual({ "200": 1, "401 invalid_mfa_token": 1 });
   });
 });
 

@@ -1,8 +1,16 @@
 // Races and database faults get the contract's clean answers: a 401 for an account that vanished
 // mid-request, a 503 with Retry-After for a database that is overloaded or failing over.
 import { describe, expect, it, vi } from "vitest";
-import { db, PASSWORD, registration, signUp } from "./helpers/factories";
-import { forgot } from "./helpers/password-reset";
+import {
+  db,
+  NEW_PASSWORD,
+  PASSWORD,
+  registration,
+  resetTokenFor,
+  signUp,
+  verificationTokenFor,
+} from "./helpers/factories";
+import { forgot, reset } from "./helpers/password-reset";
 import { updateUser } from "./helpers/users";
 import { call, DATABASE_DOWN, expectProblem } from "./helpers/worker";
 
@@ -25,6 +33,67 @@ describe("a user deleted during their own login", () => {
     });
     expect(removed.status, removed.text).toBe(200);
     expectProblem(await login, 401, "invalid_credentials");
+  });
+});
+
+// An email change that commits while a token of the old address is being spent: the token's
+// statement read the old address, then waits for the user's row, which the change holds (a
+// trigger keeps it busy). Only real concurrency shows it: PGlite runs one statement at a time.
+describe("an email change committing while a token of the old address is spent", () => {
+  async function slowEmailChanges() {
+    await db(`
+      create or replace function slow_email_change() returns trigger language plpgsql as $$
+      begin
+        if left(new.email, 5) = 'slow_' and new.email <> old.email then
+          perform pg_sleep(1.5);
+        end if;
+        return new;
+      end $$`);
+    await db("drop trigger if exists slow_email_change on users");
+    await db(
+      "create trigger slow_email_change after update on users for each row execute function slow_email_change()",
+    );
+  }
+
+  /** Starts the user's change to a new address, and gives it time to reach its update. */
+  async function changingEmail(user: { token: string }) {
+    const email = `slow_${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const change = updateUser(user.token, "me", { email, current_password: PASSWORD });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    return { email, change };
+  }
+
+  it("never marks the new address verified with the old address's token", async () => {
+    await slowEmailChanges();
+    const user = await signUp();
+    const token = await verificationTokenFor(user.email);
+    const { email, change } = await changingEmail(user);
+    const verified = await call("/auth/verify-email", { body: { token } });
+    expect((await change).status).toBe(200);
+    const mine = await call("/users/me", { token: user.token });
+    expect(mine.json.email).toBe(email);
+    expect(mine.json.email_verified).toBe(false);
+    // Before the change, it verified the old address (which the change then made unverified).
+    if (verified.status !== 200) expectProblem(verified, 400, "invalid_or_expired_token");
+  });
+
+  it("never sets the password with a reset token mailed to the old address", async () => {
+    await slowEmailChanges();
+    const user = await signUp();
+    expect((await forgot(user.email)).status).toBe(202);
+    const token = await resetTokenFor(user.email);
+    const { email, change } = await changingEmail(user);
+    const res = await reset(token);
+    const changed = await change;
+    // One of them, never both: a reset first ends the session the change was sent with.
+    expect([changed.status, res.status]).not.toEqual([200, 200]);
+    if (changed.status === 200) {
+      expectProblem(res, 400, "invalid_or_expired_token");
+      const old = await call("/auth/login", { body: { email, password: PASSWORD } });
+      expect(old.status, old.text).toBe(200);
+      const stolen = await call("/auth/login", { body: { email, password: NEW_PASSWORD } });
+      expectProblem(stolen, 401, "invalid_credentials");
+    }
   });
 });
 

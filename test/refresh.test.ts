@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ageSpentTokens, db, login, signUp } from "./helpers/factories";
+import { ageSpentTokens, db, login, registerUser, signUp } from "./helpers/factories";
 import {
   expectDeadAccess,
   expectDeadRefresh,
@@ -163,5 +163,70 @@ describe("POST /auth/refresh", () => {
     });
     expect([400, 415, 422], empty.text).toContain(empty.status);
     expect(empty.headers.get("content-type")).toContain("application/problem+json");
+  });
+});
+
+describe("SESSION_MAX_AGE", () => {
+  /** Seconds until the user's unspent refresh token expires. */
+  async function lifeLeft(userId: string) {
+    const [row] = await db<{ left: number }>(
+      `select extract(epoch from expires_at - now())::int as left from refresh_tokens
+       where user_id = $1 and spent_at is null`,
+      [userId],
+    );
+    return Number(row?.left);
+  }
+
+  /** Moves the user's sessions' login back by `seconds`, as if it had been that long ago. */
+  async function loggedInAgo(userId: string, seconds: number) {
+    await db(
+      "update refresh_tokens set session_started_at = now() - make_interval(secs => $2) where user_id = $1",
+      [userId, seconds],
+    );
+  }
+
+  it("a refresh slides the idle expiry by REFRESH_TOKEN_TTL, never past login + SESSION_MAX_AGE", async () => {
+    const fresh = await signUp();
+    expect((await refresh(fresh.refreshToken)).status).toBe(200);
+    expect(await lifeLeft(fresh.id)).toBeGreaterThan(2_592_000 - 120);
+
+    // Logged in 90 days less a minute ago: the successor lives that minute, not 30 days.
+    const old = await signUp();
+    await loggedInAgo(old.id, 7_776_000 - 60);
+    const res = await refresh(old.refreshToken);
+    expect(res.status, res.text).toBe(200);
+    const left = await lifeLeft(old.id);
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(60);
+  });
+
+  it("a session past its absolute lifetime cannot be refreshed, whatever its token's own expiry", async () => {
+    const user = await signUp();
+    await loggedInAgo(user.id, 7_776_001);
+    await expectDeadRefresh(user.refreshToken);
+  });
+
+  it("is configurable: a shorter SESSION_MAX_AGE bounds the first refresh token and every successor", async () => {
+    const user = await registerUser();
+    const env = { SESSION_MAX_AGE: "600" };
+    const res = await call("/auth/login", {
+      body: { email: user.email, password: user.password },
+      env,
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(await lifeLeft(user.id)).toBeLessThanOrEqual(600);
+    const next = await call("/auth/refresh", {
+      body: { refresh_token: res.json.refresh_token },
+      env,
+    });
+    expect(next.status, next.text).toBe(200);
+    expect(await lifeLeft(user.id)).toBeLessThanOrEqual(600);
+  });
+
+  it("is validated: anything but whole seconds from 300 is a configuration error", async () => {
+    for (const value of ["abc", "1.5", "60"]) {
+      const res = await call("/health", { env: { SESSION_MAX_AGE: value } });
+      expect(expectProblem(res, 500, "configuration_error").detail).toContain("SESSION_MAX_AGE");
+    }
   });
 });

@@ -4,6 +4,7 @@ import { createScheduledController } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { db, login, NEW_PASSWORD, PASSWORD, signUp, uniqueName } from "./helpers/factories";
+import { follow, linksOf, walk } from "./helpers/pages";
 import { mailedToken, reset } from "./helpers/password-reset";
 import { changePassword, logout, refresh } from "./helpers/sessions";
 import { deleteUser, updateUser } from "./helpers/users";
@@ -191,10 +192,68 @@ describe("GET /users/{id}/events", () => {
     const res = await call(`/users/${user.id}/events?per_page=2&page=2`, { token: user.token });
     expect(res.status, res.text).toBe(200);
     expect(res.headers.get("x-total-count")).toBe("5");
-    expect(res.headers.get("link")).toContain('rel="next"');
+    expect(linksOf(res).next?.searchParams.get("cursor")).toBeTruthy();
     expect(res.json).toHaveLength(2);
     const logins = await eventsOf(user.token, user.id, "&type=login.succeeded");
     expect(logins).toHaveLength(4);
+  });
+
+  it("pages newest first by cursor through events recorded meanwhile, on both paths", async () => {
+    const admin = await signUp({ admin: true });
+    const user = await signUp();
+    for (let i = 0; i < 5; i++) await login(user.email, user.password);
+    const before = (await eventsOf(user.token, user.id)).map((event) => event.id);
+    // user.registered and six logins (signUp's and five more).
+    expect(before).toHaveLength(7);
+    // New events land at the head of the list while a client pages towards its tail.
+    const [seen] = await Promise.all([
+      walk(user.token, `/users/${user.id}/events?per_page=2`),
+      Promise.all([0, 1, 2, 3].map(() => login(user.email, user.password))),
+    ]);
+    expect(seen).toHaveLength(new Set(seen).size);
+    for (const id of before) expect(seen).toContain(id);
+    expect(seen.indexOf(before[0] as string)).toBeLessThan(seen.indexOf(before[6] as string));
+
+    // An admin's /events of that user is the same list: the same rows and cursors.
+    const first = await call(`/events?user_id=${user.id}&per_page=4`, { token: admin.token });
+    expect(first.headers.get("x-total-count")).toBe("11");
+    const onUserPath = linksOf(first).next as URL;
+    const next = await call(
+      `/users/${user.id}/events?per_page=4&cursor=${onUserPath.searchParams.get("cursor")}`,
+      { token: admin.token },
+    );
+    expect(next.status, next.text).toBe(200);
+    expect(next.json.map((event: Event) => event.id)).toEqual(
+      (await follow(admin.token, onUserPath)).json.map((event: Event) => event.id),
+    );
+    const logins = await walk(
+      admin.token,
+      `/events?user_id=${user.id}&type=login.succeeded&per_page=3`,
+    );
+    expect(logins).toHaveLength(10);
+  });
+
+  it("refuses a cursor of another filter or user, and pages past 10,000 rows deep", async () => {
+    const admin = await signUp({ admin: true });
+    const user = await signUp();
+    await login(user.email, user.password);
+    const res = await call(`/users/${user.id}/events?per_page=1`, { token: user.token });
+    const cursor = linksOf(res).next?.searchParams.get("cursor");
+    for (const path of [
+      `/users/${user.id}/events?type=login.succeeded&cursor=${cursor}`,
+      `/users/${admin.id}/events?cursor=${cursor}`,
+      `/events?cursor=${cursor}`,
+      `/auth/sessions?cursor=${cursor}`,
+    ]) {
+      const refused = expectProblem(
+        await call(path, { token: admin.token }),
+        422,
+        "validation_failed",
+      );
+      expect(refused.errors?.[0]?.path, path).toBe("query.cursor");
+    }
+    const deep = await call("/events?per_page=20&page=501", { token: admin.token });
+    expect(expectProblem(deep, 422, "validation_failed").errors?.[0]?.message).toContain("cursor");
   });
 
   it("refuses another user's events with 403 and an unknown type with 422", async () => {

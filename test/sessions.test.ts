@@ -2,6 +2,7 @@
 // start, last refresh and client; ending one stops its tokens on their very next use.
 import { describe, expect, it } from "vitest";
 import { login, signUp } from "./helpers/factories";
+import { linksOf, walk } from "./helpers/pages";
 import {
   expectDeadAccess,
   expectDeadRefresh,
@@ -17,6 +18,41 @@ function sessionsOf(token: string, path = "/auth/sessions") {
 }
 
 describe("GET /auth/sessions", () => {
+  it("pages newest first by cursor, with the total, through logins meanwhile", async () => {
+    const admin = await signUp({ admin: true });
+    const user = await signUp();
+    for (let i = 0; i < 4; i++) await login(user.email, user.password);
+    const all = await sessionsOf(user.token);
+    expect(all.headers.get("x-total-count")).toBe("5");
+    const before = all.json.map((session: { id: string }) => session.id);
+    // Newest first: the login of this very token is the oldest.
+    expect(all.json.at(-1).current).toBe(true);
+
+    const first = await call("/auth/sessions?per_page=2", { token: user.token });
+    expect(first.json.map((session: { id: string }) => session.id)).toEqual(before.slice(0, 2));
+    expect(Object.keys(linksOf(first)).sort()).toEqual(["first", "last", "next"]);
+    const [seen] = await Promise.all([
+      walk(user.token, "/auth/sessions?per_page=2"),
+      Promise.all([0, 1, 2].map(() => login(user.email, user.password))),
+    ]);
+    expect(seen).toHaveLength(new Set(seen).size);
+    for (const id of before) expect(seen).toContain(id);
+
+    // An admin pages the user's sessions the same way; the user's own cursor is not theirs.
+    const adminView = await walk(admin.token, `/users/${user.id}/sessions?per_page=3`);
+    expect(adminView).toHaveLength(8);
+    const cursor = linksOf(first).next?.searchParams.get("cursor");
+    const foreign = await call(`/auth/sessions?cursor=${cursor}`, { token: admin.token });
+    expect(expectProblem(foreign, 422, "validation_failed").errors?.[0]?.path).toBe("query.cursor");
+    const altered = await call(
+      `/auth/sessions?cursor=${cursor?.replace(/.$/, (last) => (last === "A" ? "B" : "A"))}`,
+      {
+        token: user.token,
+      },
+    );
+    expectProblem(altered, 422, "validation_failed");
+  });
+
   it("lists the caller's live sessions, newest first, with the current one marked", async () => {
     const user = await signUp();
     const phone = await call("/auth/login", {

@@ -91,6 +91,26 @@ describe("the token cleanup cron", () => {
     await expectDeadRefresh(rotated.json.refresh_token);
   });
 
+  it("deletes a revoked family whole, never part of one, however small its batch", async () => {
+    await runCleanup();
+    const user = await signUp();
+    const rotated = await refresh(user.refreshToken);
+    expect(rotated.status, rotated.text).toBe(200);
+    // Only the spent row is revoked, two days ago: its successor escaped the revocation (a
+    // refresh racing the logout) and is dead only through the family.
+    await db(
+      "update refresh_tokens set revoked_at = now() - interval '2 days' where user_id = $1 and spent_at is not null",
+      [user.id],
+    );
+    await cleanUp(
+      createDb(loadConfig(testEnv as Bindings)),
+      { EVENTS_RETENTION_DAYS: 90 },
+      { batch: 1, maxBatches: 1 },
+    );
+    expect(await countRows("refresh_tokens", user.id)).toBe(0);
+    await expectDeadRefresh(rotated.json.refresh_token);
+  });
+
   it("deletes in bounded batches, and leaves the rest for the next run", async () => {
     const users = await Promise.all(Array.from({ length: 5 }, () => signUp()));
     const ids = users.map((user) => user.id);

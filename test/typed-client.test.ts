@@ -44,6 +44,21 @@ describe("hc<AppType> from hono/client", () => {
     const list = await client.users.$get({ query: { q: body.username, per_page: "5" } }, auth);
     if (list.status !== 200) throw new Error(`list: ${list.status}`);
     expect((await list.json()).map((u) => u.id)).toEqual([user.id]);
+    expect(list.headers.get("x-total-count")).toBe("1");
+
+    // The next page, by the cursor of its Link, through the typed query.
+    expect((await client.auth.register.$post({ json: registration() })).status).toBe(201);
+    const first = await client.users.$get({ query: { per_page: "1", count: "exact" } }, auth);
+    if (first.status !== 200) throw new Error(`first: ${first.status}`);
+    const cursor = /[?&]cursor=([^&>]+)[^>]*>; rel="next"/.exec(first.headers.get("link") ?? "");
+    if (!cursor?.[1]) throw new Error("no next link");
+    const next = await client.users.$get(
+      { query: { per_page: "1", count: "exact", cursor: decodeURIComponent(cursor[1]) } },
+      auth,
+    );
+    if (next.status !== 200) throw new Error(`next: ${next.status}`);
+    expect(next.headers.get("x-total-count")).toBe(first.headers.get("x-total-count"));
+    expect((await next.json())[0]?.id).not.toBe((await first.json())[0]?.id);
   });
 
   it("types the problems too: a wrong password is a 401 with its code", async () => {

@@ -1,22 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { registerUser, signUp, uniqueName } from "./helpers/factories";
-import { expectUserShape, getUser, ids, listUsers, updateUser } from "./helpers/users";
-import { type CallResult, call, expectProblem } from "./helpers/worker";
-
-/** The RFC 8288 Link header as rel -> target URL. */
-function linksOf(res: CallResult): Record<string, URL> {
-  const header = res.headers.get("link") ?? "";
-  const links: Record<string, URL> = {};
-  for (const [, target, rel] of header.matchAll(/<([^>]*)>\s*;\s*rel="([^"]+)"/g)) {
-    links[rel as string] = new URL(target as string, "http://localhost");
-  }
-  return links;
-}
-
-/** Follows a link as a client would. */
-function follow(token: string, link: URL | undefined) {
-  return call(`${link?.pathname}${link?.search}`, { token });
-}
+import { db, registerUser, signUp, uniqueName } from "./helpers/factories";
+import { follow, linksOf, walk } from "./helpers/pages";
+import { deleteUser, expectUserShape, getUser, ids, listUsers, updateUser } from "./helpers/users";
+import { call, expectProblem } from "./helpers/worker";
 
 describe("GET /users", () => {
   it("returns User objects with exactly the documented keys and no secrets", async () => {
@@ -34,7 +20,7 @@ describe("GET /users", () => {
     expect(res.headers.get("x-total-count")).toBe("2");
   });
 
-  it("pages with X-Total-Count and first/prev/next/last links", async () => {
+  it("pages by cursor: next, prev, first and last links, and X-Total-Count", async () => {
     const admin = await signUp({ admin: true });
     const prefix = uniqueName("page");
     const created: string[] = [];
@@ -42,81 +28,217 @@ describe("GET /users", () => {
       created.push((await registerUser({ username: `${prefix}${letter}` })).id);
     }
 
-    const page = (n: number) => listUsers(admin.token, `q=${prefix}&per_page=2&page=${n}`);
-    const target = (url: URL | undefined) => ({
-      path: url?.pathname,
-      page: url?.searchParams.get("page"),
-      per_page: url?.searchParams.get("per_page"),
-      q: url?.searchParams.get("q"),
-    });
-    const at = (n: number) => ({ path: "/users", page: String(n), per_page: "2", q: prefix });
-
-    const first = await page(1);
+    const first = await listUsers(admin.token, `q=${prefix}&per_page=2`);
     expect(first.status, first.text).toBe(200);
     expect(first.headers.get("x-total-count")).toBe("5");
+    expect(first.headers.get("x-total-count-estimate")).toBeNull();
     expect(ids(first)).toEqual(created.slice(0, 2));
     const firstLinks = linksOf(first);
     expect(Object.keys(firstLinks).sort()).toEqual(["first", "last", "next"]);
-    expect(target(firstLinks.first)).toEqual(at(1));
-    expect(target(firstLinks.next)).toEqual(at(2));
-    expect(target(firstLinks.last)).toEqual(at(3));
+    // Every link keeps the request's parameters; first has no cursor, the others an opaque one.
+    for (const link of Object.values(firstLinks)) {
+      expect(link.pathname).toBe("/users");
+      expect(link.searchParams.get("q")).toBe(prefix);
+      expect(link.searchParams.get("per_page")).toBe("2");
+      expect(link.searchParams.get("page")).toBeNull();
+    }
+    expect(firstLinks.first?.searchParams.get("cursor")).toBeNull();
+    expect(firstLinks.next?.searchParams.get("cursor")).toMatch(/^[\w-]+\.[\w-]{43}$/);
 
-    const middle = await page(2);
+    const middle = await follow(admin.token, firstLinks.next);
+    expect(middle.status, middle.text).toBe(200);
     expect(middle.headers.get("x-total-count")).toBe("5");
     expect(ids(middle)).toEqual(created.slice(2, 4));
     const middleLinks = linksOf(middle);
     expect(Object.keys(middleLinks).sort()).toEqual(["first", "last", "next", "prev"]);
-    expect(target(middleLinks.first)).toEqual(at(1));
-    expect(target(middleLinks.prev)).toEqual(at(1));
-    expect(target(middleLinks.next)).toEqual(at(3));
-    expect(target(middleLinks.last)).toEqual(at(3));
 
-    const last = await page(3);
-    expect(last.headers.get("x-total-count")).toBe("5");
+    const last = await follow(admin.token, middleLinks.next);
     expect(ids(last)).toEqual(created.slice(4));
-    const lastLinks = linksOf(last);
-    expect(Object.keys(lastLinks).sort()).toEqual(["first", "last", "prev"]);
-    expect(target(lastLinks.prev)).toEqual(at(2));
-    expect(target(lastLinks.last)).toEqual(at(3));
+    expect(Object.keys(linksOf(last)).sort()).toEqual(["first", "last", "prev"]);
 
-    // A client follows the links as given.
-    const followed = await follow(admin.token, firstLinks.next);
-    expect(ids(followed)).toEqual(created.slice(2, 4));
+    // Back again, page by page, to the first page, which has no prev.
+    const back = await follow(admin.token, linksOf(last).prev);
+    expect(ids(back)).toEqual(created.slice(2, 4));
+    const start = await follow(admin.token, linksOf(back).prev);
+    expect(ids(start)).toEqual(created.slice(0, 2));
+    expect(Object.keys(linksOf(start)).sort()).toEqual(["first", "last", "next"]);
+
+    // last: the final per_page rows; first: the first page again.
+    const end = await follow(admin.token, firstLinks.last);
+    expect(ids(end)).toEqual(created.slice(3));
+    expect(Object.keys(linksOf(end)).sort()).toEqual(["first", "last", "prev"]);
+    expect(ids(await follow(admin.token, linksOf(end).prev))).toEqual(created.slice(1, 3));
+    expect(ids(await follow(admin.token, firstLinks.first))).toEqual(created.slice(0, 2));
   });
 
-  it("keeps a q with spaces, +, & and % intact in its links", async () => {
+  it("keeps page numbers up to 10,000 rows deep, with cursor links", async () => {
     const admin = await signUp({ admin: true });
-    const tag = uniqueName("amp").replace("_", "");
-    const q = `R&D +100% ${tag}`;
-    for (const letter of ["a", "b", "c"]) {
-      await registerUser({ username: uniqueName(letter), last_name: `${q} ${letter}` });
+    const prefix = uniqueName("pnum");
+    const created: string[] = [];
+    for (const letter of ["a", "b", "c", "d", "e"]) {
+      created.push((await registerUser({ username: `${prefix}${letter}` })).id);
     }
-    const first = await listUsers(admin.token, `q=${encodeURIComponent(q)}&per_page=2`);
-    expect(first.status, first.text).toBe(200);
-    expect(first.headers.get("x-total-count")).toBe("3");
-    const next = linksOf(first).next as URL;
-    expect(next.searchParams.get("q")).toBe(q);
-    const second = await follow(admin.token, next);
+    const second = await listUsers(admin.token, `q=${prefix}&per_page=2&page=2`);
     expect(second.status, second.text).toBe(200);
-    expect(second.headers.get("x-total-count")).toBe("3");
-    expect(second.json).toHaveLength(1);
-    expect([...ids(first), ...ids(second)]).toHaveLength(
-      new Set([...ids(first), ...ids(second)]).size,
-    );
+    expect(second.headers.get("x-total-count")).toBe("5");
+    expect(ids(second)).toEqual(created.slice(2, 4));
+    const links = linksOf(second);
+    expect(Object.keys(links).sort()).toEqual(["first", "last", "next", "prev"]);
+    expect(ids(await follow(admin.token, links.next))).toEqual(created.slice(4));
+    expect(ids(await follow(admin.token, links.prev))).toEqual(created.slice(0, 2));
+
+    // Past the end: an empty page whose prev is the last page.
+    const past = await listUsers(admin.token, `q=${prefix}&per_page=2&page=7`);
+    expect(past.status, past.text).toBe(200);
+    expect(past.json).toEqual([]);
+    expect(past.headers.get("x-total-count")).toBe("5");
+    expect(linksOf(past).next).toBeUndefined();
+    expect(ids(await follow(admin.token, linksOf(past).prev))).toEqual(created.slice(3));
+
+    // The deepest page allowed, and one past it.
+    expect((await listUsers(admin.token, "per_page=100&page=100")).status).toBe(200);
+    expect((await listUsers(admin.token, "per_page=1&page=10000")).status).toBe(200);
+    for (const query of ["per_page=100&page=101", "page=501", "per_page=1&page=10001"]) {
+      const body = expectProblem(await listUsers(admin.token, query), 422, "validation_failed");
+      expect(body.errors?.[0]?.path).toBe("query.page");
+      expect(body.errors?.[0]?.message).toContain("cursor");
+    }
   });
 
-  it("past the last page is an empty page with the right total and links", async () => {
+  it("refuses a cursor that was altered, made for another list, or sent with page", async () => {
     const admin = await signUp({ admin: true });
-    const prefix = uniqueName("past");
+    const prefix = uniqueName("tamper");
     for (const letter of ["a", "b", "c"]) await registerUser({ username: `${prefix}${letter}` });
-    const res = await listUsers(admin.token, `q=${prefix}&per_page=2&page=7`);
-    expect(res.status, res.text).toBe(200);
-    expect(res.json).toEqual([]);
-    expect(res.headers.get("x-total-count")).toBe("3");
-    const links = linksOf(res);
-    expect(links.next).toBeUndefined();
-    expect(links.last?.searchParams.get("page")).toBe("2");
-    expect(links.prev?.searchParams.get("page")).toBe("2");
+    const first = await listUsers(admin.token, `q=${prefix}&per_page=1&sort=username`);
+    const cursor = linksOf(first).next?.searchParams.get("cursor") as string;
+    expect(cursor).toBeTruthy();
+    const [payload = "", mac = ""] = cursor.split(".");
+    const flip = (text: string, at: number) =>
+      text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
+    // The same position, written by hand: it has no valid MAC.
+    const forged = `${btoa(JSON.stringify(["after", "", "00000000-0000-0000-0000-000000000000"])).replace(/=+$/, "")}.${mac}`;
+    const refused = {
+      "a changed payload": `q=${prefix}&per_page=1&sort=username&cursor=${flip(payload, 3)}.${mac}`,
+      "a changed MAC": `q=${prefix}&per_page=1&sort=username&cursor=${payload}.${flip(mac, 5)}`,
+      "a forged payload": `q=${prefix}&per_page=1&sort=username&cursor=${forged}`,
+      "no MAC": `q=${prefix}&sort=username&cursor=${payload}`,
+      "another sort": `q=${prefix}&per_page=1&sort=-username&cursor=${cursor}`,
+      "another search": `q=${prefix}b&per_page=1&sort=username&cursor=${cursor}`,
+      "another filter": `q=${prefix}&per_page=1&sort=username&role=USER&cursor=${cursor}`,
+      garbage: "cursor=abc",
+      "an empty one": "cursor=",
+    };
+    for (const [label, query] of Object.entries(refused)) {
+      const res = await listUsers(admin.token, query);
+      const body = expectProblem(res, 422, "validation_failed");
+      expect(
+        body.errors?.map((e) => e.path),
+        label,
+      ).toEqual(["query.cursor"]);
+    }
+    // per_page may change along the way: it is not part of the list.
+    const wider = await listUsers(
+      admin.token,
+      `q=${prefix}&per_page=5&sort=username&cursor=${cursor}`,
+    );
+    expect(wider.status, wider.text).toBe(200);
+    expect(wider.json).toHaveLength(2);
+    const both = await listUsers(admin.token, `q=${prefix}&sort=username&page=2&cursor=${cursor}`);
+    expect(expectProblem(both, 422, "validation_failed").errors?.[0]?.path).toBe("query.page");
+    // A cursor of another list (a user's events) is not one of GET /users.
+    const events = await call(`/users/${admin.id}/events?per_page=1`, { token: admin.token });
+    const eventCursor = linksOf(events).last?.searchParams.get("cursor") as string;
+    const foreign = await listUsers(admin.token, `cursor=${eventCursor}`);
+    expect(expectProblem(foreign, 422, "validation_failed").errors?.[0]?.path).toBe("query.cursor");
+  });
+
+  it.each(["created_at", "-created_at", "username", "-email"])(
+    "pages sort=%s through concurrent inserts and deletes without a duplicate or a skip",
+    async (sort) => {
+      const admin = await signUp({ admin: true });
+      const prefix = uniqueName("walk");
+      const initial: string[] = [];
+      for (let i = 0; i < 18; i++) {
+        // Names out of creation order, so that each sort walks another permutation.
+        const name = `${prefix}${String((i * 7) % 18).padStart(2, "0")}`;
+        initial.push((await registerUser({ username: name, email: `${name}@example.test` })).id);
+      }
+      const deleted = new Set(initial.filter((_, i) => i % 4 === 1));
+      const writer = async () => {
+        for (const [i, id] of [...deleted].entries()) {
+          const name = `${prefix}${String(i * 5).padStart(2, "0")}x`;
+          await Promise.all([
+            registerUser({ username: name, email: `${name}@example.test` }),
+            deleteUser(admin.token, id),
+          ]);
+        }
+      };
+      const [seen] = await Promise.all([
+        walk(admin.token, `/users?q=${prefix}&per_page=3&sort=${sort}`),
+        writer(),
+      ]);
+      expect(seen).toHaveLength(new Set(seen).size);
+      for (const id of initial.filter((id) => !deleted.has(id))) expect(seen).toContain(id);
+    },
+  );
+
+  it("counts exactly up to 10,000 matches, estimates past them, and counts all on request", async () => {
+    const admin = await signUp({ admin: true });
+    const prefix = uniqueName("bulk");
+    // 10,050 users in one statement: through the API each would cost a bcrypt hash.
+    await db(
+      `insert into users (id, username, email, first_name, last_name, password_hash, created_at)
+       select gen_random_uuid(), $1 || i, $1 || i || '@example.test', 'Bulk', 'User', 'x',
+         now() - make_interval(secs => i)
+       from generate_series(1, 10050) as i`,
+      [prefix],
+    );
+    await db("analyze users");
+    const search = await listUsers(admin.token, `q=${prefix}`);
+    expect(search.status, search.text).toBe(200);
+    expect(search.json).toHaveLength(20);
+    expect(search.headers.get("x-total-count")).toBeNull();
+    expect(Number(search.headers.get("x-total-count-estimate"))).toBeGreaterThan(10_000);
+    // The planner's estimate of all users, from the statistics just gathered.
+    const all = await listUsers(admin.token, "");
+    expect(all.headers.get("x-total-count")).toBeNull();
+    const estimate = Number(all.headers.get("x-total-count-estimate"));
+    expect(estimate).toBeGreaterThan(10_000);
+    expect(estimate).toBeLessThan(20_000);
+
+    const exact = await listUsers(admin.token, `q=${prefix}&count=exact`);
+    expect(exact.headers.get("x-total-count")).toBe("10050");
+    expect(exact.headers.get("x-total-count-estimate")).toBeNull();
+    expect(linksOf(exact).next?.searchParams.get("count")).toBe("exact");
+    // The page of more than 10,000 matches walks the order's index; of at most 10,000, it is
+    // sorted from the matches the count read. Both give the same rows, and cursors work on both.
+    const names = (res: { json: { username: string }[] }) => res.json.map((u) => u.username);
+    const oldest = Array.from({ length: 20 }, (_, i) => `${prefix}${10050 - i}`);
+    expect(names(search)).toEqual(oldest);
+    const newest = await listUsers(admin.token, `q=${prefix}&sort=-created_at&per_page=5`);
+    expect(names(newest)).toEqual([1, 2, 3, 4, 5].map((i) => `${prefix}${i}`));
+    // Fifty matches less: 10,000, exact again.
+    await db("delete from users where username = any($1::text[])", [
+      Array.from({ length: 50 }, (_, i) => `${prefix}${i + 1}`),
+    ]);
+    const atLimit = await listUsers(admin.token, `q=${prefix}`);
+    expect(atLimit.headers.get("x-total-count")).toBe("10000");
+    expect(names(atLimit)).toEqual(oldest);
+    const fewer = await listUsers(admin.token, `q=${prefix}&sort=-created_at&per_page=5`);
+    expect(names(fewer)).toEqual([51, 52, 53, 54, 55].map((i) => `${prefix}${i}`));
+    const onward = await follow(admin.token, linksOf(fewer).next);
+    expect(names(onward)).toEqual([56, 57, 58, 59, 60].map((i) => `${prefix}${i}`));
+    expect(names(await follow(admin.token, linksOf(onward).prev))).toEqual(names(fewer));
+    const tail = await follow(admin.token, linksOf(fewer).last);
+    expect(names(tail)).toEqual([10046, 10047, 10048, 10049, 10050].map((i) => `${prefix}${i}`));
+    // The last page of a long list is one step away, and the page after a deep cursor is too.
+    const end = await follow(admin.token, linksOf(search).last);
+    expect(end.status, end.text).toBe(200);
+    expect(end.json).toHaveLength(20);
+    const beforeEnd = await follow(admin.token, linksOf(end).prev);
+    expect(beforeEnd.json).toHaveLength(20);
+    expect(ids(beforeEnd)).not.toContain(ids(end)[0]);
+    await db("delete from users where username like $1 || '%'", [prefix]);
   });
 
   it("pages 20 users by default and accepts per_page=100", async () => {
@@ -142,6 +264,10 @@ describe("GET /users", () => {
     ["page", "0"],
     ["page", "abc"],
     ["page", "-1"],
+    ["page", "10001"],
+    ["count", "estimate"],
+    ["count", "EXACT"],
+    ["cursor", "not a cursor"],
     ["sort", "password"],
     ["sort", "+username"],
     ["role", "SUPERUSER"],

@@ -68,7 +68,10 @@ export const users = pgTable(
     uniqueIndex("users_username_lower_key").on(sql`lower(${t.username})`),
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
     index("users_created_at_idx").on(t.createdAt, t.id),
+    // The list's filters, each alone or both: a bounded count of a selective one reads its index,
+    // not every user (services/users.ts).
     index("users_role_active_idx").on(t.role, t.active),
+    index("users_active_role_idx").on(t.active, t.role),
     // GET /users?external_id= finds an imported user by their old id; most users have none.
     index("users_external_id_idx").on(t.externalId).where(sql`${t.externalId} is not null`),
     index("users_search_trgm_idx").using("gin", sql`${userSearchText(t)} gin_trgm_ops`),
@@ -90,6 +93,11 @@ export const refreshTokens = pgTable(
     spentAt: timestamp("spent_at", { withTimezone: true, precision: 3 }),
     revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    // When the session (the family) began, at login: every successor carries it on, so the
+    // session ends SESSION_MAX_AGE after it however often it is refreshed.
+    sessionStartedAt: timestamp("session_started_at", { withTimezone: true, precision: 3 })
+      .notNull()
+      .defaultNow(),
     // The client that logged in or refreshed with this token: the family's newest row tells the
     // session's last user agent (truncated) and coarsened IP (IPv4 /24, IPv6 /48).
     userAgent: text("user_agent"),
@@ -98,7 +106,8 @@ export const refreshTokens = pgTable(
   (t) => [
     uniqueIndex("refresh_tokens_token_hash_key").on(t.tokenHash),
     index("refresh_tokens_family_idx").on(t.familyId),
-    index("refresh_tokens_user_idx").on(t.userId),
+    // A user's sessions, in the order their list pages them (services/sessions.ts).
+    index("refresh_tokens_user_family_idx").on(t.userId, t.familyId),
     index("refresh_tokens_expires_idx").on(t.expiresAt),
     // The cron finds revoked families by this; few rows are ever revoked, so it stays small.
     index("refresh_tokens_revoked_idx").on(t.revokedAt).where(sql`${t.revokedAt} is not null`),
@@ -180,15 +189,20 @@ export const securityEvents = pgTable(
     detail: jsonb("detail").notNull().default({}),
   },
   (t) => [
+    // The orders the event lists page in (services/events.ts): a user's events, all of them, and
+    // those of a type, newest first with the id as tie-break. The cron's retention uses `at` too.
     index("security_events_user_at_idx").on(t.userId, t.at, t.id),
-    index("security_events_at_idx").on(t.at),
+    index("security_events_at_idx").on(t.at, t.id),
+    index("security_events_type_at_idx").on(t.type, t.at, t.id),
   ],
 );
 
 /**
- * Failures counted in the database, so that every Cloudflare location sees them: failed logins
- * per account, wrong current passwords per user, wrong admin keys per client. One row per key,
- * a fixed window that restarts after it ends.
+ * Attempts counted in the database, so that every Cloudflare location sees them: logins per
+ * account, current passwords per user, admin keys per client, two-factor codes per user and per
+ * mfa_token. An attempt is counted before its check and given back when it was right, so
+ * `failures` holds the wrong ones (and those in flight). One row per key, a fixed window that
+ * restarts after it ends (services/rate-limits.ts).
  */
 export const authThrottles = pgTable(
   "auth_throttles",

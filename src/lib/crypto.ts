@@ -1,6 +1,7 @@
 const encoder = new TextEncoder();
 
-const base64url = (bytes: Uint8Array) =>
+/** Bytes as base64url without padding (RFC 4648 section 5). */
+export const base64url = (bytes: Uint8Array) =>
   btoa(String.fromCharCode(...bytes))
     .replaceAll("+", "-")
     .replaceAll("/", "_")

@@ -32,6 +32,11 @@ export const PROBLEMS = {
   },
   forbidden: { status: 403, detail: "This action needs the ADMIN role." },
   invalid_admin_key: { status: 403, detail: "The admin key is not valid." },
+  self_service_required: {
+    status: 403,
+    detail:
+      "Turn off your own two-factor login with POST /auth/mfa/totp/disable (your password and a second factor).",
+  },
   email_not_verified: {
     status: 403,
     detail: "Verify your email address before logging in: follow the link we sent you.",
@@ -270,6 +275,7 @@ export const problems = {
   mfaNotEnabled: () => new ApiError("mfa_not_enabled"),
   mfaSetupRequired: () => new ApiError("mfa_setup_required"),
   mfaUnavailable: () => new ApiError("mfa_unavailable"),
+  ownMfaReset: () => new ApiError("self_service_required"),
 
   adminOnly: () => new ApiError("forbidden"),
   forbidden: (detail: string, errors?: FieldError[]) =>

@@ -5,6 +5,7 @@ import type { AppEnv, Config } from "../env";
 const EXPOSED_HEADERS = [
   "X-Request-Id",
   "X-Total-Count",
+  "X-Total-Count-Estimate",
   "Link",
   "Location",
   "ETag",

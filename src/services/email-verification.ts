@@ -60,7 +60,9 @@ export async function reissueVerification(
 /**
  * Spends the token and marks the address verified, in one statement that also records the
  * event. The token works only while unexpired and while the user still has the address it was
- * sent to; of two concurrent submissions only one deletes the row, so it works once.
+ * sent to; of two concurrent submissions only one deletes the row, so it works once. The update
+ * is bound to that address, not only to the user: an email change that commits while this
+ * statement waits for the user's row is seen by the update, which then marks nothing.
  */
 export async function verifyEmailWithToken(
   db: Db,
@@ -72,10 +74,10 @@ export async function verifyEmailWithToken(
       delete from ${emailVerificationTokens} t using ${users} u
       where t.token_hash = ${await sha256Hex(token)} and u.id = t.user_id
         and t.expires_at > now() and lower(t.email) = lower(u.email)
-      returning t.user_id
+      returning t.user_id, t.email
     ), verified as (
       update ${users} set email_verified = true, revision = revision + 1, updated_at = now()
-      from spent where ${users.id} = spent.user_id
+      from spent where ${users.id} = spent.user_id and lower(${users.email}) = lower(spent.email)
       returning ${users}.*
     ), recorded as (
       ${insertEvents(client, sql`select id, 'email.verified', '{}'::jsonb from verified`)}

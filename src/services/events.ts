@@ -1,8 +1,5 @@
 import {
   and,
-  count,
-  desc,
-  eq,
   getTableColumns,
   type Placeholder,
   type SQL,
@@ -10,9 +7,11 @@ import {
   sql,
 } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { rowOf } from "../db/rows";
 import { securityEvents } from "../db/schema";
 import type { ClientInfo } from "../lib/client";
-import { assertCallerLive, type Caller, callerIsLive } from "./caller";
+import type { Caller } from "./caller";
+import { fetchPage, type ListSource, type PageRequest } from "./lists";
 
 /** Every kind of security event the API records. */
 export const EVENT_TYPES = [
@@ -90,35 +89,55 @@ export async function recordEvents(db: Db, context: EventContext, rows: SQL): Pr
   await db.execute(insertEvents(context, rows));
 }
 
-export type EventFilter = { userId?: string; type?: EventType; page: number; perPage: number };
+export type EventFilter = { userId?: string; type?: EventType };
+
+/** What a cursor of an event list is bound to: its filters (the order is always newest first). */
+export const eventListBinding = (filter: EventFilter) =>
+  ["events", filter.userId ?? null, filter.type ?? null] as const;
 
 /**
- * A page of events, newest first, and how many match, with the caller's authentication, in one
- * round trip (a window count); an empty page asks once more.
+ * A page of events, newest first, and their total, with the caller's authentication, in one
+ * round trip (services/lists.ts). security_events_user_at_idx serves a user's events,
+ * security_events_type_at_idx those of a type, security_events_at_idx all of them.
  */
-export async function listEvents(db: Db, caller: Caller, filter: EventFilter) {
-  const where = and(
-    filter.userId ? eq(securityEvents.userId, filter.userId) : undefined,
-    filter.type ? eq(securityEvents.type, filter.type) : undefined,
+export async function listEvents(
+  db: Db,
+  caller: Caller,
+  filter: EventFilter,
+  request: PageRequest,
+) {
+  const page = await fetchPage(
+    db,
+    caller,
+    {
+      shape: `events:${!!filter.userId},${!!filter.type}`,
+      source: () => eventListSource(filter),
+      values: { user_id: filter.userId, type: filter.type },
+    },
+    request,
   );
-  const rows = await db
-    .select({
-      event: getTableColumns(securityEvents),
-      total: sql<number>`count(*) over()`.mapWith(Number),
-      callerLive: callerIsLive(caller),
-    })
-    .from(securityEvents)
-    .where(where)
-    .orderBy(desc(securityEvents.at), desc(securityEvents.id))
-    .limit(filter.perPage)
-    .offset((filter.page - 1) * filter.perPage);
-  await assertCallerLive(db, caller, rows[0]?.callerLive);
-  const total =
-    rows[0]?.total ??
-    (filter.page > 1
-      ? ((await db.select({ n: count() }).from(securityEvents).where(where))[0]?.n ?? 0)
-      : 0);
-  return { events: rows.map((row) => row.event), total };
+  return { ...page, rows: page.rows.map((row) => rowOf(securityEvents, row)) };
+}
+
+function eventListSource(filter: EventFilter): ListSource {
+  const conditions: SQL[] = [];
+  if (filter.userId) {
+    conditions.push(sql`${securityEvents.userId} = ${sql.placeholder("user_id")}::uuid`);
+  }
+  if (filter.type) conditions.push(sql`${securityEvents.type} = ${sql.placeholder("type")}::text`);
+  return {
+    select: (columns, where) => {
+      const all = and(...conditions, where);
+      return sql`select ${columns} from ${securityEvents}${all ? sql` where ${all}` : sql``}`;
+    },
+    columns: sql.join(Object.values(getTableColumns(securityEvents)), sql`, `),
+    key: sql`${securityEvents.at}`,
+    keyType: "timestamptz",
+    id: sql`${securityEvents.id}`,
+    uniqueKey: false,
+    descending: true,
+    filtered: false,
+  };
 }
 
 /** The cron's share: events older than the retention period go, a bounded batch at a time. */

@@ -80,7 +80,10 @@ async function findResetTokenUser(db: Db, token: string, email?: string) {
 
 /**
  * Spends the token and sets the password in one statement. Of two concurrent submissions only
- * one deletes the row, so a token works once. Moving the token version ends every session.
+ * one deletes the row, so a token works once. Moving the token version ends every session. The
+ * update is bound to what the token was issued under (the address, the token version), not only
+ * to the user: an email change that commits while this statement waits for the user's row is
+ * seen by the update, which then sets nothing.
  */
 async function spendResetToken(
   db: Db,
@@ -94,11 +97,14 @@ async function spendResetToken(
       delete from ${passwordResetTokens} t using ${users} u
       where t.token_hash = ${await sha256Hex(token)} and t.user_id = ${userId}
         and u.id = t.user_id and ${tokenStillValid}
-      returning t.user_id
+      returning t.user_id, t.email, t.token_version
     ), reset as (
-      update ${users} set password_hash = ${passwordHash}, token_version = token_version + 1,
-        revision = revision + 1, updated_at = now()
-      from spent where ${users.id} = spent.user_id
+      update ${users} set password_hash = ${passwordHash},
+        token_version = ${users.tokenVersion} + 1, revision = revision + 1, updated_at = now()
+      from spent
+      where ${users.id} = spent.user_id and ${users.active}
+        and lower(${users.email}) = lower(spent.email)
+        and ${users.tokenVersion} = spent.token_version
       returning ${users.id}
     ), recorded as (
       ${insertEvents(client, sql`select id, 'password.reset', '{}'::jsonb from reset`)}

@@ -32,76 +32,118 @@ export async function enforceRateLimit(
 }
 
 /**
- * Failures that protect an account, counted in Postgres so that every location sees the same
- * count: past `max` failures within `windowSeconds` the subject is refused until the window ends.
+ * Attempts that protect an account, counted in Postgres so that every location sees the same
+ * count: at most `max` checked attempts per subject within `windowSeconds`, then 429 until the
+ * window ends. An attempt is counted (reserved) before the check it guards, so a burst of
+ * concurrent requests gets no more checks than a sequence of them; a right answer gives its
+ * attempt back (release), so what remains counted are the wrong ones and those in flight.
  */
 const GUARDS = {
-  /** Failed logins per account email (known or not, so the limit reveals nothing). */
+  /** Logins per account email (known or not, so the limit reveals nothing). */
   login: { max: 10, windowSeconds: 15 * 60 },
-  /** Wrong current passwords per user (change-password, email change). */
+  /** Current passwords per user (change-password, email change, MFA setup and disable). */
   currentPassword: { max: 5, windowSeconds: 15 * 60 },
-  /** Wrong admin keys at registration per client address. */
+  /** Admin keys at registration per client address. */
   adminKey: { max: 5, windowSeconds: 60 * 60 },
-  /** Wrong two-factor codes per user, whichever mfa_token or endpoint they came through. */
+  /** Two-factor codes per user, whichever mfa_token or endpoint they came through. */
   mfaCode: { max: 10, windowSeconds: 15 * 60 },
-  /** Wrong codes per mfa_token (its jti): the token dies at the limit, as it does at its expiry. */
+  /**
+   * Codes per mfa_token (its jti): the token dies at the limit, as it does at its expiry. Its
+   * window outlasts the token (5 minutes from its first code, the token 5 from the login).
+   */
   mfaToken: { max: 5, windowSeconds: 5 * 60 },
 } as const;
 
 export type Guard = keyof typeof GUARDS;
 
-const guardKey = (guard: Guard, subject: string) => `${guard}:${subject.toLowerCase()}`;
+/** The key of a subject's row, for a statement that reads or spends it (an mfa_token's). */
+export const throttleKey = (guard: Guard, subject: string) => `${guard}:${subject.toLowerCase()}`;
 
 /**
- * Seconds until the subject may try again, or null while it is under its limit: a scalar
- * subquery, so a caller can read it in the statement it runs anyway.
+ * The count of an mfa_token that completed its login: over any limit, so the token is refused
+ * from then on, and apart from every count a reservation can reach (a refused reservation adds
+ * nothing past `max + 1`), so a statement can tell "spent" from "at its limit".
  */
-export function lockedForSeconds(guard: Guard, subject: string): SQL<number | null> {
+export const SPENT = 1_000_000;
+
+/** The condition that the subject's row counts in the current window. */
+const inWindow = (guard: Guard) =>
+  sql`${authThrottles.windowStartedAt} > now() - make_interval(secs => ${GUARDS[guard].windowSeconds})`;
+
+/**
+ * One reservation: counts the attempt (a new window when the last one has ended) and answers, as
+ * `seconds`, how long the subject stays refused when the new count is over the limit, else null.
+ * A count already over the limit stays as it is. `when` false reserves nothing (no row).
+ */
+function reserveUpsert(guard: Guard, subject: string, when?: SQL): SQL {
   const { max, windowSeconds } = GUARDS[guard];
-  return sql<number | null>`(select ceil(extract(epoch from ${authThrottles.windowStartedAt}
-      + make_interval(secs => ${windowSeconds}) - now()))::int
-    from ${authThrottles}
-    where ${authThrottles.key} = ${guardKey(guard, subject)} and ${authThrottles.failures} >= ${max}
-      and ${authThrottles.windowStartedAt} > now() - make_interval(secs => ${windowSeconds}))`;
-}
-
-/** Refuses with 429 while the subject is locked; `seconds` is what lockedForSeconds read. */
-export function assertNotLocked(seconds: number | null | undefined): void {
-  if (seconds !== null && seconds !== undefined) throw problems.rateLimited(Math.max(1, seconds));
-}
-
-/** Reads the lock of a subject on its own (where no statement runs before the check). */
-export async function assertGuardOpen(db: Db, guard: Guard, subject: string): Promise<void> {
-  const result = await db.execute<{ seconds: number | null }>(
-    sql`select ${lockedForSeconds(guard, subject)} as seconds`,
-  );
-  assertNotLocked(result.rows[0]?.seconds);
-}
-
-/** The statement that counts one failure, starting a new window when the last one has ended. */
-export function failureUpsert(guard: Guard, subject: string): SQL {
-  const { windowSeconds } = GUARDS[guard];
-  const current = sql`${authThrottles.windowStartedAt} > now() - make_interval(secs => ${windowSeconds})`;
+  const current = inWindow(guard);
   return sql`
     insert into ${authThrottles} (key, failures, window_started_at)
-    values (${guardKey(guard, subject)}, 1, now())
+    select ${throttleKey(guard, subject)}, 1, now() ${when ? sql`where ${when}` : sql``}
     on conflict (key) do update set
-      failures = case when ${current} then ${authThrottles.failures} + 1 else 1 end,
-      window_started_at = case when ${current} then ${authThrottles.windowStartedAt} else now() end`;
+      failures = case when not ${current} then 1
+        when ${authThrottles.failures} > ${max} then ${authThrottles.failures}
+        else ${authThrottles.failures} + 1 end,
+      window_started_at = case when ${current} then ${authThrottles.windowStartedAt} else now() end
+    returning case when ${authThrottles.failures} > ${max}
+      then greatest(1, ceil(extract(epoch from ${authThrottles.windowStartedAt}
+        + make_interval(secs => ${windowSeconds}) - now())))::int end as seconds`;
 }
 
-/** The statement that uses the subject's whole allowance at once (a single-use mfa_token spent). */
-export function exhaustUpsert(guard: Guard, subject: string): SQL {
-  const { max } = GUARDS[guard];
-  return sql`
-    insert into ${authThrottles} (key, failures, window_started_at)
-    values (${guardKey(guard, subject)}, ${max}, now())
-    on conflict (key) do update set failures = ${max}, window_started_at = now()`;
+/** What a reservation answers: per guard, the seconds it stays refused, or null when granted. */
+export type Refusals = Partial<Record<Guard, number | null>>;
+
+/**
+ * The statement that reserves one attempt of each subject, in order, in one statement: count and
+ * compare at once, so concurrent requests are serialised on the subject's row. A later subject is
+ * only counted when every earlier one was granted (a dead mfa_token costs its user nothing), and
+ * nothing at all when `when` is false. Answers one row of Refusals.
+ */
+export function reservation(subjects: readonly (readonly [Guard, string])[], when?: SQL): SQL {
+  const steps = subjects.map(([guard, subject], i) => {
+    const earlier = subjects
+      .slice(0, i)
+      .map((_, j) => sql`not exists (select 1 from ${sql.raw(`r${j}`)} where seconds is not null)`);
+    const conditions = [...(when ? [when] : []), ...earlier];
+    return sql`${sql.raw(`r${i}`)} as (${reserveUpsert(
+      guard,
+      subject,
+      conditions.length ? sql.join(conditions, sql` and `) : undefined,
+    )})`;
+  });
+  const answers = subjects.map(
+    ([guard], i) => sql`(select seconds from ${sql.raw(`r${i}`)}) as ${sql.identifier(guard)}`,
+  );
+  return sql`with ${sql.join(steps, sql`, `)} select ${sql.join(answers, sql`, `)}`;
 }
 
-/** Counts one failure of the subject. */
-export async function recordFailure(db: Db, guard: Guard, subject: string): Promise<void> {
-  await db.execute(failureUpsert(guard, subject));
+/** Refuses with 429 when any reservation was refused. */
+export function assertGranted(refusals: Refusals | undefined): void {
+  const seconds = Object.values(refusals ?? {}).filter((value) => value !== null);
+  if (seconds.length > 0) throw problems.rateLimited(Math.max(...seconds.map(Number)));
+}
+
+/** Reserves one attempt of each subject before the check they guard: 429 when one is refused. */
+export async function reserve(db: Db, ...subjects: (readonly [Guard, string])[]): Promise<void> {
+  const result = await db.execute<Refusals>(reservation(subjects));
+  assertGranted(result.rows[0]);
+}
+
+/**
+ * The statement that gives a right answer's attempt back (within the window it was counted in;
+ * a spent mfa_token's count stays).
+ */
+export function releaseStatement(guard: Guard, subject: string, when?: SQL): SQL {
+  return sql`update ${authThrottles} set failures = ${authThrottles.failures} - 1
+    where ${authThrottles.key} = ${throttleKey(guard, subject)}
+      and ${authThrottles.failures} between 1 and ${SPENT - 1} and ${inWindow(guard)}
+      ${when ? sql`and ${when}` : sql``}`;
+}
+
+/** Gives a right answer's attempt back. */
+export async function release(db: Db, guard: Guard, subject: string): Promise<void> {
+  await db.execute(releaseStatement(guard, subject));
 }
 
 /** The cron's share: windows that ended long ago count nothing. */

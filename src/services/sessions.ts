@@ -10,7 +10,8 @@ import { derivedToken, randomToken, sha256Hex } from "../lib/crypto";
 import { problems } from "../lib/problems";
 import { signAccessToken } from "../lib/tokens";
 import { assertCallerLive, type Caller, callerIsLive, familyIsLive } from "./caller";
-import { type EventContext, insertEvents, runRecorded } from "./events";
+import { type EventContext, insertEvents, recorded, runRecorded } from "./events";
+import { fetchPage, type ListSource, type Page, type PageRequest } from "./lists";
 
 type SessionUser = Pick<UserRow, "id" | "role" | "tokenVersion">;
 
@@ -27,7 +28,11 @@ async function sessionTokens(
   return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken };
 }
 
-/** Starts a session: a new refresh token family, and an access token bound to it. */
+/**
+ * Starts a session: a new refresh token family, and an access token bound to it. Its first
+ * refresh token lives REFRESH_TOKEN_TTL, or SESSION_MAX_AGE when that is shorter. `alongside`, a
+ * statement that belongs with it (a login's attempt given back), runs in the same round trip.
+ */
 export async function startSession(
   db: Db,
   config: Config,
@@ -35,6 +40,7 @@ export async function startSession(
   context: EventContext,
   /** What starting it means for the log: a login, or nothing more (a password change's own). */
   event: "login.succeeded" | undefined,
+  alongside?: SQL,
 ) {
   const refreshToken = randomToken();
   const familyId = uuidv7();
@@ -46,22 +52,19 @@ export async function startSession(
       familyId,
       tokenVersion: user.tokenVersion,
       tokenHash: await sha256Hex(refreshToken),
-      expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_TTL * 1000),
+      expiresAt: new Date(
+        Date.now() + Math.min(config.REFRESH_TOKEN_TTL, config.SESSION_MAX_AGE) * 1000,
+      ),
       userAgent: context.userAgent,
       ip: context.ip,
     })
     .returning({ userId: refreshTokens.userId });
+  const statement = event
+    ? db.execute(recorded(insert, context, sql`select user_id, ${event}, '{}'::jsonb from changed`))
+    : insert;
   try {
-    if (event) {
-      await runRecorded(
-        db,
-        insert,
-        context,
-        sql`select user_id, ${event}, '{}'::jsonb from changed`,
-      );
-    } else {
-      await insert;
-    }
+    if (alongside) await db.batch([db.execute(alongside), statement]);
+    else await statement;
   } catch (error) {
     // The user was deleted while logging in: no account, so no session (not a 500).
     if (isForeignKeyViolation(error)) throw problems.invalidCredentials();
@@ -75,7 +78,8 @@ type RotatedRow = { user_id: string; role: Role; token_version: number; family_i
 /**
  * Spends a refresh token and issues its successor in the same family, in one statement: of two
  * concurrent uses only one can match `spent_at IS NULL`, so a family never forks. A family with
- * any revoked token is over. The successor is derived from the spent token with a server key
+ * any revoked token is over, and so is one whose login was SESSION_MAX_AGE ago: the successor's
+ * idle expiry slides (REFRESH_TOKEN_TTL from now) but never past that absolute end. The successor is derived from the spent token with a server key
  * (only hashes are stored), so a retry inside the reuse window can be handed the very same one.
  * (Raw SQL: drizzle cannot chain data-modifying CTEs.)
  */
@@ -88,6 +92,7 @@ export async function rotateSession(db: Db, config: Config, presented: string, c
     id: uuidv7(),
     next: nextHash,
     ttl: config.REFRESH_TOKEN_TTL,
+    max_age: config.SESSION_MAX_AGE,
     user_agent: client.userAgent ?? null,
     ip: client.ip ?? null,
   });
@@ -106,6 +111,7 @@ export async function rotateSession(db: Db, config: Config, presented: string, c
 /** rotateSession's statement, prepared once per client: a refresh only fills in its values. */
 const rotation = preparedPerClient((db) => {
   const value = (name: string) => sql`${sql.placeholder(name)}`;
+  const maxAge = sql`make_interval(secs => ${value("max_age")}::int)`;
   return preparedSql(
     db,
     sql`
@@ -114,15 +120,17 @@ const rotation = preparedPerClient((db) => {
       from ${users} u
       where rt.token_hash = ${value("presented")}
         and rt.spent_at is null and rt.revoked_at is null and rt.expires_at > now()
+        and rt.session_started_at + ${maxAge} > now()
         and u.id = rt.user_id and u.active and u.token_version = rt.token_version
         and ${familyIsLive(sql`rt.family_id`)}
-      returning rt.user_id, rt.family_id, u.role, u.token_version
+      returning rt.user_id, rt.family_id, rt.session_started_at, u.role, u.token_version
     ), successor as (
-      insert into ${refreshTokens}
-        (id, user_id, family_id, token_version, token_hash, expires_at, user_agent, ip)
+      insert into ${refreshTokens} (id, user_id, family_id, token_version, token_hash,
+        expires_at, session_started_at, user_agent, ip)
       select ${value("id")}::uuid, user_id, family_id, token_version, ${value("next")},
-             now() + make_interval(secs => ${value("ttl")}::int),
-             ${value("user_agent")}, ${value("ip")}
+             least(now() + make_interval(secs => ${value("ttl")}::int),
+               session_started_at + ${maxAge}),
+             session_started_at, ${value("user_agent")}, ${value("ip")}
       from spent
     )
     select user_id, role, token_version, family_id from spent`,
@@ -259,47 +267,68 @@ export type SessionInfo = {
   ip: string | null;
 };
 
+/** What a cursor of a session list is bound to: whose sessions. */
+export const sessionListBinding = (userId: string) => ["sessions", userId] as const;
+
 /**
- * The user's live sessions, newest first: families none of whose tokens is revoked, with an
- * unspent token that has not expired and was issued under the user's current token version.
- * Start, last refresh, and the newest client of each, in one query.
+ * A page of the user's live sessions, newest first, and their total, with the caller's
+ * authentication, in one round trip (services/lists.ts). A live session is a family none of whose
+ * tokens is revoked, with an unspent token that has not expired and was issued under the user's
+ * current token version. Sessions are ordered by id: a family id is a UUIDv7, which orders them
+ * by when they started and never moves (the last refresh would, under a client's paging), and
+ * refresh_tokens_user_family_idx walks one user's families in that order.
  */
 export async function listSessions(
   db: Db,
   caller: Caller,
   userId: string,
+  request: PageRequest,
   options: { mustExist?: boolean } = {},
-): Promise<SessionInfo[]> {
-  const result = await db.execute<{
-    id: string;
-    created_at: string;
-    last_used_at: string;
-    user_agent: string | null;
-    ip: string | null;
-  }>(sql`
-    select rt.family_id as id, min(rt.created_at) as created_at, max(rt.created_at) as last_used_at,
-      (array_agg(rt.user_agent order by rt.created_at desc))[1] as user_agent,
-      (array_agg(rt.ip order by rt.created_at desc))[1] as ip
-    from ${refreshTokens} rt join ${users} u on u.id = rt.user_id
-    where rt.user_id = ${userId} and ${callerIsLive(caller)}
-    group by rt.family_id, u.token_version
-    having bool_and(rt.revoked_at is null)
-      and bool_or(rt.spent_at is null and rt.expires_at > now()
-        and rt.token_version = u.token_version)
-    order by max(rt.created_at) desc, rt.family_id desc`);
-  // No row may mean a dead token as well as no session: that takes a second query.
-  if (result.rows.length === 0) await assertCallerLive(db, caller, undefined);
-  if (options.mustExist && result.rows.length === 0) {
+): Promise<Page<SessionInfo>> {
+  const page = await fetchPage(
+    db,
+    caller,
+    { shape: "sessions", source: sessionListSource, values: { user_id: userId } },
+    request,
+  );
+  // No row may mean an unknown user as well as no session: that takes a second query.
+  if (options.mustExist && page.rows.length === 0) {
     const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId));
     if (!user) throw problems.notFound("user");
   }
-  return result.rows.map((row) => ({
-    id: row.id,
-    createdAt: refreshTokens.createdAt.mapFromDriverValue(row.created_at) as Date,
-    lastUsedAt: refreshTokens.createdAt.mapFromDriverValue(row.last_used_at) as Date,
-    userAgent: row.user_agent,
-    ip: row.ip,
-  }));
+  return {
+    ...page,
+    rows: page.rows.map((row) => ({
+      id: String(row.id),
+      createdAt: refreshTokens.createdAt.mapFromDriverValue(String(row.created_at)) as Date,
+      lastUsedAt: refreshTokens.createdAt.mapFromDriverValue(String(row.last_used_at)) as Date,
+      userAgent: row.user_agent as string | null,
+      ip: row.ip as string | null,
+    })),
+  };
+}
+
+function sessionListSource(): ListSource {
+  const user = sql`${sql.placeholder("user_id")}::uuid`;
+  return {
+    select: (columns, where) => sql`
+      select ${columns} from ${refreshTokens} rt
+      where rt.user_id = ${user}${where ? sql` and ${where}` : sql``}
+      group by rt.family_id
+      having bool_and(rt.revoked_at is null)
+        and bool_or(rt.spent_at is null and rt.expires_at > now() and rt.token_version =
+          (select u.token_version from ${users} u where u.id = ${user}))`,
+    columns: sql`rt.family_id as id, min(rt.created_at) as created_at,
+      max(rt.created_at) as last_used_at,
+      (array_agg(rt.user_agent order by rt.created_at desc))[1] as user_agent,
+      (array_agg(rt.ip order by rt.created_at desc))[1] as ip`,
+    key: sql`rt.family_id`,
+    keyType: "uuid",
+    id: sql`rt.family_id`,
+    uniqueKey: true,
+    descending: true,
+    filtered: false,
+  };
 }
 
 /**
@@ -326,16 +355,18 @@ export async function endSessionById(
 }
 
 /**
- * The cron's share of sessions, at most `limit` rows per call: refresh tokens that can never be
- * used again. Revoked families go whole, a day after, so no row of theirs outlives the revocation
- * (a row that escaped it, issued by a refresh racing the logout, must stay dead). Spent rows stay
- * until they expire, so a replay is recognised for as long as the token could have been used.
+ * The cron's share of sessions, per call at most `limit` revoked families and `limit` expired
+ * rows: refresh tokens that can never be used again. Revoked families go a day after, each whole
+ * in one statement, never part of one: a row that escaped the revocation (issued by a refresh
+ * racing the logout) is dead only through its family's revoked row, and left behind alone it
+ * would make the family look live. Spent rows stay until they expire, so a replay is recognised
+ * for as long as the token could have been used.
  */
 export async function deleteDeadRefreshTokens(db: Db, limit: number): Promise<number> {
   const revokedFamilies = await db.execute(sql`
-    delete from ${refreshTokens} where id in (
-      select id from ${refreshTokens} where family_id in (
-        select family_id from ${refreshTokens} where revoked_at < now() - interval '1 day')
+    delete from ${refreshTokens} where family_id in (
+      select distinct family_id from ${refreshTokens}
+      where revoked_at < now() - interval '1 day'
       limit ${limit})`);
   const expired = await db.execute(sql`
     delete from ${refreshTokens} where id in (

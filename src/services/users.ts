@@ -1,14 +1,4 @@
-import {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  getTableColumns,
-  type Placeholder,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, eq, getTableColumns, type Placeholder, type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { violatedUniqueConstraint } from "../db/errors";
@@ -36,13 +26,15 @@ import {
   callerParams,
   refusal,
 } from "./caller";
-import { type EventContext, insertEvents, recorded, runRecorded } from "./events";
+import { type EventContext, recordEvents, recorded, runRecorded } from "./events";
+import { fetchPage, type ListSource, type Page, type PageRequest } from "./lists";
 import {
-  assertGuardOpen,
-  assertNotLocked,
-  failureUpsert,
-  lockedForSeconds,
-  recordFailure,
+  assertGranted,
+  type Refusals,
+  release,
+  releaseStatement,
+  reservation,
+  reserve,
 } from "./rate-limits";
 
 const uniqueFields: Partial<Record<string, "username" | "email">> = {
@@ -87,13 +79,12 @@ export async function registerUser(
   const { password, adminKey, client, ...fields } = registration;
   let role: Role = "USER";
   if (adminKey !== undefined) {
-    // Wrong keys are counted per client in the database, which every location sees.
-    if (client) await assertGuardOpen(db, "adminKey", client);
+    // Keys are counted per client in the database, which every location sees, before the
+    // comparison; the right key gives its attempt back.
+    if (client) await reserve(db, ["adminKey", client]);
     const key = config.SECRET_ADMIN_KEY;
-    if (!key || !(await constantTimeEqual(adminKey, key))) {
-      if (client) await recordFailure(db, "adminKey", client);
-      throw problems.invalidAdminKey();
-    }
+    if (!key || !(await constantTimeEqual(adminKey, key))) throw problems.invalidAdminKey();
+    if (client) await release(db, "adminKey", client);
     role = "ADMIN";
   }
   assertAcceptablePassword(password, "password", [fields.username, emailName(fields.email)]);
@@ -126,40 +117,44 @@ export function assertAcceptablePasswordFor(
 
 /**
  * The active user with this email and password, or a 401 that is the same for an unknown email,
- * a wrong password and an inactive account, in about the same time. Failures are counted per
- * email in the database (known or not, so the limit reveals nothing), and past the limit the
- * email is refused with 429 before any hashing; the count is read in the same round trip as the
- * user. When the stored hash has another cost than the configured one, `upgrade` writes a new
- * hash (the caller runs it in the background).
+ * a wrong password and an inactive account, in about the same time. Attempts are counted per
+ * email in the database (known or not, so the limit reveals nothing) before any hashing, in the
+ * same round trip as the user's read: past the limit, 429. The right password gives its attempt
+ * back through `release`, a statement the caller runs with its next one (the session's insert).
+ * When the stored hash has another cost than the configured one, `upgrade` writes a new hash
+ * (the caller runs it in the background).
  */
 export async function checkCredentials(
   db: Db,
   config: Pick<Config, "BCRYPT_COST" | "REQUIRE_VERIFIED_EMAIL">,
   credentials: { email: string; password: string },
   context: EventContext,
-): Promise<{ user: UserRow; upgrade?: () => Promise<void> }> {
+): Promise<{ user: UserRow; release: SQL; upgrade?: () => Promise<void> }> {
   const { email, password } = credentials;
-  const [[lock], [user]] = await db.batch([
-    db.select({ seconds: lockedForSeconds("login", email) }).from(sql`(select 1) as one`),
+  const [reserved, [user]] = await db.batch([
+    db.execute<Refusals>(reservation([["login", email]])),
     db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`).limit(1),
   ]);
-  assertNotLocked(lock?.seconds);
+  assertGranted(reserved.rows[0]);
   const matches = await checkLoginPassword(password, user?.passwordHash, config.BCRYPT_COST);
   if (!user || !matches || !user.active) {
-    // One statement whether or not the account exists: the count, and the event of an account
-    // that does (the statement's shape and time do not depend on which).
-    await db.execute(sql`
-      with counted as (${failureUpsert("login", email)})
-      ${insertEvents(
-        { ...context, actorId: null },
-        sql`select id, 'login.failed', '{}'::jsonb from ${users}
-          where lower(${users.email}) = lower(${email})`,
-      )}`);
+    // One statement whether or not the account exists (its shape and time do not depend on
+    // which): the event of an account that does. The attempt stays counted.
+    await recordEvents(
+      db,
+      { ...context, actorId: null },
+      sql`select id, 'login.failed', '{}'::jsonb from ${users}
+        where lower(${users.email}) = lower(${email})`,
+    );
     throw problems.invalidCredentials();
   }
+  const released = releaseStatement("login", email);
   // Only after the right password, so it tells nothing to someone without it.
-  if (config.REQUIRE_VERIFIED_EMAIL && !user.emailVerified) throw problems.emailNotVerified();
-  if (!needsRehash(user.passwordHash, config.BCRYPT_COST)) return { user };
+  if (config.REQUIRE_VERIFIED_EMAIL && !user.emailVerified) {
+    await db.execute(released);
+    throw problems.emailNotVerified();
+  }
+  if (!needsRehash(user.passwordHash, config.BCRYPT_COST)) return { user, release: released };
   const upgrade = async () => {
     const upgraded = await hashPassword(password, config.BCRYPT_COST);
     // Only over the hash that was checked: a password changed meanwhile is not overwritten.
@@ -168,7 +163,7 @@ export async function checkCredentials(
       .set({ passwordHash: upgraded })
       .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash)));
   };
-  return { user, upgrade };
+  return { user, release: released, upgrade };
 }
 
 /** A user as a read shows it: the public columns and the revision its ETag is made of. */
@@ -210,15 +205,18 @@ export async function readUserAs(db: Db, caller: Caller, id: string): Promise<Us
   return user;
 }
 
-const sortColumns = {
-  created_at: [users.createdAt],
-  username: [sql`lower(${users.username})`],
-  email: [sql`lower(${users.email})`],
+/**
+ * The key of each sort, and whether it is unique. Usernames and emails are unique as lowercased
+ * (their unique indexes on lower(), which also serve these orders), so they need no tie-break;
+ * creation times may tie, so users_created_at_idx orders by (created_at, id).
+ */
+const sortKeys = {
+  created_at: { key: sql`${users.createdAt}`, keyType: "timestamptz", uniqueKey: false },
+  username: { key: sql`lower(${users.username})`, keyType: "text", uniqueKey: true },
+  email: { key: sql`lower(${users.email})`, keyType: "text", uniqueKey: true },
 } as const;
 
 export type UserListFilter = {
-  page: number;
-  perPage: number;
   q?: string;
   role?: Role;
   active?: boolean;
@@ -226,101 +224,102 @@ export type UserListFilter = {
   sort: UserSort;
 };
 
-/**
- * A page of users and the total that match, with the caller's authentication, in one round trip
- * (a window count; the caller's check is evaluated once). An empty page has no row to carry
- * either, so it asks once more.
- */
-export async function searchUsers(db: Db, caller: Caller, filter: UserListFilter) {
-  const rows = await listQuery(db, filter).execute({
-    ...callerParams(caller),
-    pattern: filter.q && containing(filter.q),
-    role: filter.role,
-    active: filter.active,
-    external_id: filter.externalId,
-    limit: filter.perPage,
-    offset: (filter.page - 1) * filter.perPage,
-  });
-  await assertCallerLive(db, caller, rows[0]?.callerLive);
+/** What a cursor of the user list is bound to: the order and the filters. */
+export const userListBinding = (filter: UserListFilter) =>
+  [
+    "users",
+    filter.sort,
+    filter.q ?? null,
+    filter.role ?? null,
+    filter.active ?? null,
+    filter.externalId ?? null,
+  ] as const;
 
-  // Past the last page the window count has no row to ride on: count separately.
-  const total =
-    rows[0]?.total ??
-    (filter.page > 1
-      ? ((await db.select({ n: count() }).from(users).where(listWhere(filter)))[0]?.n ?? 0)
-      : 0);
-  const page: PublicUserRow[] = rows;
-  return { users: page, total };
+/**
+ * A page of users and their total, with the caller's authentication, in one round trip: see
+ * services/lists.ts for how each costs a bounded amount of work.
+ */
+export async function searchUsers(
+  db: Db,
+  caller: Caller,
+  filter: UserListFilter,
+  request: PageRequest,
+): Promise<Page<PublicUserRow>> {
+  const page = await fetchPage(
+    db,
+    caller,
+    {
+      shape: `users:${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.externalId !== undefined},${filter.sort}`,
+      source: () => userListSource(filter),
+      values: {
+        pattern: filter.q && containing(filter.q),
+        role: filter.role,
+        active: filter.active,
+        external_id: filter.externalId,
+      },
+    },
+    request,
+  );
+  return { ...page, rows: page.rows.map((row) => rowOf(users, row)) };
 }
 
 /** A LIKE pattern that matches the text anywhere, its own wildcards escaped. */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
-/** The list's filter: its values, or (for a prepared statement) placeholders in their place. */
-function listWhere(filter: UserListFilter, placeholders = false) {
+/**
+ * The user list of a filter's shape, its values as placeholders (cast, for the planner's estimate
+ * passes them as text).
+ */
+function userListSource(filter: UserListFilter): ListSource {
   const conditions: SQL[] = [];
   if (filter.q) {
-    const pattern = placeholders ? sql.placeholder("pattern") : containing(filter.q);
-    conditions.push(sql`${userSearchText(users)} like lower(${pattern})`);
+    conditions.push(sql`${userSearchText(users)} like lower(${sql.placeholder("pattern")}::text)`);
   }
-  if (filter.role) {
-    conditions.push(eq(users.role, placeholders ? sql.placeholder("role") : filter.role));
-  }
+  if (filter.role) conditions.push(sql`${users.role} = ${sql.placeholder("role")}::user_role`);
   if (filter.active !== undefined) {
-    conditions.push(eq(users.active, placeholders ? sql.placeholder("active") : filter.active));
+    conditions.push(sql`${users.active} = ${sql.placeholder("active")}::boolean`);
   }
   if (filter.externalId !== undefined) {
-    conditions.push(
-      eq(users.externalId, placeholders ? sql.placeholder("external_id") : filter.externalId),
-    );
+    conditions.push(sql`${users.externalId} = ${sql.placeholder("external_id")}::text`);
   }
-  return conditions.length ? and(...conditions) : undefined;
-}
-
-/**
- * The list statement of a filter's shape (which filters, which order), prepared once per client:
- * a list request only fills in the values.
- */
-const listQuery = preparedPerShape(
-  (filter: UserListFilter) =>
-    `${!!filter.q},${!!filter.role},${filter.active !== undefined},${filter.externalId !== undefined},${filter.sort}`,
-  prepareList,
-);
-
-function prepareList(db: Db, filter: UserListFilter) {
   const descending = filter.sort.startsWith("-");
-  const key = filter.sort.replace(/^-/, "") as keyof typeof sortColumns;
-  const direction = descending ? desc : asc;
-  const order = [...sortColumns[key].map((column) => direction(column)), direction(users.id)];
-  return db
-    .select({
-      ...publicUserColumns,
-      total: sql<number>`count(*) over()`.mapWith(Number),
-      callerLive: callerIsLive(CALLER_PLACEHOLDERS),
-    })
-    .from(users)
-    .where(listWhere(filter, true))
-    .orderBy(...order)
-    .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))
-    .prepare("list_users");
+  const { key, keyType, uniqueKey } =
+    sortKeys[filter.sort.replace(/^-/, "") as keyof typeof sortKeys];
+  return {
+    select: (columns, where) => {
+      const all = and(...conditions, where);
+      return sql`select ${columns} from ${users}${all ? sql` where ${all}` : sql``}`;
+    },
+    columns: sql.join(Object.values(publicUserColumns), sql`, `),
+    key,
+    keyType,
+    id: sql`${users.id}`,
+    uniqueKey,
+    descending,
+    // A search's matches can sit anywhere in the order, and its selectivity is hard to estimate:
+    // its page comes from the counted matches when they are all of them, as does that of an
+    // external id (users_external_id_idx finds its one user). The role and active filters the
+    // planner estimates well (their statistics list every value), and their bounded count reads
+    // users_role_active_idx or users_active_role_idx alone.
+    filtered: filter.q !== undefined || filter.externalId !== undefined,
+  };
 }
 
 /**
  * Re-authentication for what would let a stolen access token take the account for good (a new
- * password, a new email): the current password, with wrong ones counted per user in the
- * database so a stolen token is no password-guessing oracle.
+ * password, a new email, a second factor of the thief's or none): the current password. Each
+ * attempt is counted per user in the database before bcrypt runs, so a stolen token is no
+ * password-guessing oracle, however many requests it sends at once; the right one gives its
+ * attempt back.
  */
 export async function verifyCurrentPassword(
   db: Db,
   user: UserRow,
   password: string,
 ): Promise<void> {
-  await assertGuardOpen(db, "currentPassword", user.id);
-  if (!(await verifyPassword(password, user.passwordHash))) {
-    await recordFailure(db, "currentPassword", user.id);
-    throw problems.invalidCurrentPassword();
-  }
+  await reserve(db, ["currentPassword", user.id]);
+  if (!(await verifyPassword(password, user.passwordHash))) throw problems.invalidCurrentPassword();
+  await release(db, "currentPassword", user.id);
 }
 
 /**

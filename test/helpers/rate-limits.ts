@@ -24,3 +24,22 @@ export async function expectLimitedAfter(
   expect(res.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
   return res;
 }
+
+/**
+ * How many answers of each kind (`status code`) a burst of concurrent requests got; every 429
+ * must carry a Retry-After.
+ */
+export function tally(results: CallResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const res of results) {
+    if (res.status === 429) expect(res.headers.get("retry-after"), res.text).toMatch(/^[1-9]\d*$/);
+    const kind = `${res.status} ${res.json?.code ?? ""}`.trim();
+    counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Sends `count` requests at once and waits for every answer. */
+export function burst(count: number, request: (i: number) => Promise<CallResult>) {
+  return Promise.all(Array.from({ length: count }, (_, i) => request(i)));
+}

@@ -60,10 +60,16 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const { email, password } = c.req.valid("json");
   const { config, db } = c.var;
   await enforceRateLimit(c.env, "LOGIN_LIMITER", client(c, email));
-  const { user, upgrade } = await checkCredentials(db, config, { email, password }, clientInfo(c));
+  const { user, release, upgrade } = await checkCredentials(
+    db,
+    config,
+    { email, password },
+    clientInfo(c),
+  );
   if (upgrade) inBackground(c, "password_rehash_failed", upgrade);
   if (user.mfaEnabled) {
     // The password was right; the session waits for the second factor (POST /auth/mfa/verify).
+    await db.execute(release);
     const mfa = await startMfaLogin(config, user);
     return c.json(
       { mfa_required: true as const, mfa_token: mfa.token, expires_in: mfa.expiresIn },
@@ -71,7 +77,7 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
       NO_STORE,
     );
   }
-  const tokens = await startSession(db, config, user, clientInfo(c), "login.succeeded");
+  const tokens = await startSession(db, config, user, clientInfo(c), "login.succeeded", release);
   return c.json({ ...tokenBody(tokens), user: toPublicUser(user) }, 200, NO_STORE);
 };
 

@@ -89,7 +89,7 @@ export const login = createRoute({
   tags: ["Auth"],
   ...open,
   summary: "Log in with email and password",
-  description: `Unknown email, wrong password and inactive account give the same 401 in about the same time. For an account with two-factor login the right password answers \`mfa_required\` and an \`mfa_token\` (no access or refresh token): POST /auth/mfa/verify completes the login. ${rateLimited}`,
+  description: `Unknown email, wrong password and inactive account give the same 401 in about the same time. For an account with two-factor login the right password answers \`mfa_required\` and an \`mfa_token\` (no access or refresh token): POST /auth/mfa/verify completes the login. Every attempt is counted against the email before bcrypt runs, and a right one is given back: 10 that were not right in 15 minutes, however many arrive at once, then 429 with Retry-After. ${rateLimited}`,
   request: { body: { required: true, content: jsonContent(LoginSchema) } },
   responses: {
     200: {
@@ -117,7 +117,7 @@ export const refresh = createRoute({
   ...open,
   summary: "Trade a refresh token for new tokens",
   description:
-    "Spends the refresh token and returns a new access and refresh token in the same session. Presenting a spent token again (more than 10 seconds after it was spent) ends the whole session on every device that holds it.",
+    "Spends the refresh token and returns a new access and refresh token in the same session. The new refresh token lives REFRESH_TOKEN_TTL seconds, but never past the session's login plus SESSION_MAX_AGE (90 days by default): after that, 401 `invalid_refresh_token` and the user logs in again. Presenting a spent token again (more than 10 seconds after it was spent) ends the whole session on every device that holds it.",
   request: { body: { required: true, content: jsonContent(RefreshSchema) } },
   responses: {
     200: {
@@ -193,7 +193,7 @@ export const changePassword = createRoute({
   tags: ["Auth"],
   summary: "Change the password (needs the current one)",
   description:
-    "Ends every other session and access token of the user; the tokens in the answer continue the caller's session.",
+    "Ends every other session and access token of the user; the tokens in the answer continue the caller's session. Every `current_password` is counted per user before bcrypt runs, and a right one is given back: 5 wrong in 15 minutes (shared with email changes and MFA setup and disable), however many arrive at once, then 429 with Retry-After.",
   ...authed,
   request: { body: { required: true, content: jsonContent(ChangePasswordSchema) } },
   responses: {

@@ -3,11 +3,12 @@ import type { securityEvents } from "../../db/schema";
 import { NO_STORE } from "../../lib/error-handler";
 import type { AppRouteHandler } from "../../lib/openapi";
 import type { TokenEnv } from "../../middleware/auth";
-import { pageHeaderValues } from "../../schemas/pagination";
+import { type PageQuery, pageHeaderValues, pageRequest } from "../../schemas/pagination";
 import { refusal } from "../../services/caller";
 import {
   type EventFilter,
   type EventType,
+  eventListBinding,
   listEvents as listEventsOf,
 } from "../../services/events";
 import type * as routes from "./events.routes";
@@ -26,19 +27,17 @@ const toEventBody = (event: EventRow) => ({
 
 async function page(
   c: Context<TokenEnv>,
-  query: { page: number; per_page: number; type?: EventType },
+  query: PageQuery & { type?: EventType },
   userId: string | undefined,
 ) {
-  const filter: EventFilter = {
-    userId,
-    type: query.type,
-    page: query.page,
-    perPage: query.per_page,
-  };
-  const { events, total } = await listEventsOf(c.var.db, c.var.claims, filter);
-  return c.json(events.map(toEventBody), 200, {
+  const filter: EventFilter = { userId, type: query.type };
+  const binding = eventListBinding(filter);
+  const secret = c.var.config.JWT_SECRET;
+  const request = await pageRequest(secret, binding, query);
+  const page = await listEventsOf(c.var.db, c.var.claims, filter, request);
+  return c.json(page.rows.map(toEventBody), 200, {
     ...NO_STORE,
-    ...pageHeaderValues(c, query, total),
+    ...(await pageHeaderValues(c.req.url, secret, binding, page)),
   });
 }
 

@@ -18,7 +18,7 @@ export const listUserEvents = createRoute({
   tags: ["Security events"],
   summary: "A user's security events (self or admin)",
   description:
-    "Append-only, recorded in the same statement as the change itself. Paginated like GET /users; `type` filters. A non-admin asking for anyone else's gets 403.",
+    "Append-only, recorded in the same statement as the change itself. Paged like GET /users (cursor or page, the bounded total and the links); `type` filters. A non-admin asking for anyone else's gets 403.",
   ...bearer,
   request: { params: UserIdParamSchema, query: UserEventsQuerySchema },
   responses: {
@@ -34,7 +34,7 @@ export const listEvents = createRoute({
   tags: ["Security events"],
   summary: "All security events (admin)",
   description:
-    "Events of every user, deleted users included (`user_id` filters), kept EVENTS_RETENTION_DAYS.",
+    "Events of every user, deleted users included (`user_id` filters), kept EVENTS_RETENTION_DAYS. Paged like GET /users; a cursor of GET /users/{id}/events is one of `user_id` here too.",
   ...adminBearer,
   request: { query: EventsQuerySchema },
   responses: {

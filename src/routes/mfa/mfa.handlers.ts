@@ -2,6 +2,7 @@ import { clientInfo, clientIp } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
 import type { AppRouteHandler } from "../../lib/openapi";
 import { qrCodeDataUri } from "../../lib/qr";
+import { verifyMfaToken } from "../../lib/tokens";
 import type { AuthEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
 import {
@@ -21,7 +22,8 @@ const factorOf = (body: { code?: string; recovery_code?: string }): SecondFactor
   body.code !== undefined ? { code: body.code } : { recoveryCode: body.recovery_code ?? "" };
 
 export const setupTotp: AppRouteHandler<typeof routes.setupTotp, AuthEnv> = async (c) => {
-  const { secret, otpauthUrl } = await setup(c.var.db, c.var.config, c.var.user);
+  const { current_password } = c.req.valid("json");
+  const { secret, otpauthUrl } = await setup(c.var.db, c.var.config, c.var.user, current_password);
   return c.json(
     { secret, otpauth_url: otpauthUrl, qr_code: qrCodeDataUri(otpauthUrl) },
     200,
@@ -35,6 +37,7 @@ export const enableTotp: AppRouteHandler<typeof routes.enableTotp, AuthEnv> = as
     c.var.db,
     c.var.config,
     c.var.user,
+    c.var.claims.sid,
     code,
     clientInfo(c),
   );
@@ -61,10 +64,13 @@ export const verifyMfa: AppRouteHandler<typeof routes.verifyMfa> = async (c) => 
   const body = c.req.valid("json");
   const { config, db } = c.var;
   await enforceRateLimit(c.env, "MFA_LIMITER", { ip: clientIp(c) });
+  const claims = await verifyMfaToken(body.mfa_token, config.JWT_SECRET);
+  // Per account as well: codes for one account sent from many addresses meet one limit.
+  await enforceRateLimit(c.env, "MFA_LIMITER", { ip: undefined, account: claims.sub });
   const { user, recoveryCodesLeft } = await completeMfaLogin(
     db,
     config,
-    body.mfa_token,
+    claims,
     factorOf(body),
     clientInfo(c),
   );

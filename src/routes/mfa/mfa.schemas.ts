@@ -38,6 +38,17 @@ function oneFactor(body: { code?: string; recovery_code?: string }, ctx: z.Refin
   }
 }
 
+/** The current password: re-authentication before anything that changes the second factor. */
+const currentPasswordSchema = z.string().min(1).max(1024).openapi({
+  description:
+    "The account's current password. Wrong ones count per user before they are checked (5 in 15 minutes, then 429).",
+  example: ALICE.password,
+});
+
+export const TotpSetupRequestSchema = z
+  .strictObject({ current_password: currentPasswordSchema })
+  .openapi("TotpSetupRequest", { example: { current_password: ALICE.password } });
+
 export const TotpSetupSchema = z
   .object({
     secret: z.string().openapi({
@@ -77,7 +88,7 @@ export const TotpEnabledSchema = z
 
 export const TotpDisableSchema = z
   .strictObject({
-    current_password: z.string().min(1).max(1024),
+    current_password: currentPasswordSchema,
     code: codeSchema.optional(),
     recovery_code: recoveryCodeSchema.optional(),
   })

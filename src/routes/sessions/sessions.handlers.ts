@@ -1,13 +1,16 @@
+import type { Context } from "hono";
 import { clientInfo } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
 import type { AppRouteHandler } from "../../lib/openapi";
 import { problems } from "../../lib/problems";
 import type { TokenEnv } from "../../middleware/auth";
+import { type PageQuery, pageHeaderValues, pageRequest } from "../../schemas/pagination";
 import {
   endAllSessions,
   endSessionById,
   listSessions,
   type SessionInfo,
+  sessionListBinding,
 } from "../../services/sessions";
 import type * as routes from "./sessions.routes";
 
@@ -20,16 +23,26 @@ const toSessionBody = (session: SessionInfo, currentId: string) => ({
   current: session.id === currentId,
 });
 
-export const listMySessions: AppRouteHandler<typeof routes.listMySessions, TokenEnv> = async (
-  c,
-) => {
-  const sessions = await listSessions(c.var.db, c.var.claims, c.var.claims.sub);
+/** A page of the user's sessions, with its total and links. */
+async function sessionsPage(
+  c: Context<TokenEnv>,
+  userId: string,
+  query: PageQuery,
+  options?: { mustExist?: boolean },
+) {
+  const binding = sessionListBinding(userId);
+  const secret = c.var.config.JWT_SECRET;
+  const request = await pageRequest(secret, binding, query);
+  const page = await listSessions(c.var.db, c.var.claims, userId, request, options);
   return c.json(
-    sessions.map((session) => toSessionBody(session, c.var.claims.sid)),
+    page.rows.map((session) => toSessionBody(session, c.var.claims.sid)),
     200,
-    NO_STORE,
+    { ...NO_STORE, ...(await pageHeaderValues(c.req.url, secret, binding, page)) },
   );
-};
+}
+
+export const listMySessions: AppRouteHandler<typeof routes.listMySessions, TokenEnv> = (c) =>
+  sessionsPage(c, c.var.claims.sub, c.req.valid("query"));
 
 export const endMySession: AppRouteHandler<typeof routes.endMySession, TokenEnv> = async (c) => {
   const ended = await endSessionById(
@@ -42,17 +55,8 @@ export const endMySession: AppRouteHandler<typeof routes.endMySession, TokenEnv>
   return c.body(null, 204);
 };
 
-export const listUserSessions: AppRouteHandler<typeof routes.listUserSessions, TokenEnv> = async (
-  c,
-) => {
-  const { id } = c.req.valid("param");
-  const sessions = await listSessions(c.var.db, c.var.claims, id, { mustExist: true });
-  return c.json(
-    sessions.map((session) => toSessionBody(session, c.var.claims.sid)),
-    200,
-    NO_STORE,
-  );
-};
+export const listUserSessions: AppRouteHandler<typeof routes.listUserSessions, TokenEnv> = (c) =>
+  sessionsPage(c, c.req.valid("param").id, c.req.valid("query"), { mustExist: true });
 
 export const endUserSessions: AppRouteHandler<typeof routes.endUserSessions, TokenEnv> = async (
   c,

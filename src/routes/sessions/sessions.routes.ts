@@ -6,9 +6,16 @@ import {
   problemResponses,
   SERVER_PROBLEMS,
 } from "../../lib/openapi";
+import { pageHeaders } from "../../schemas/pagination";
 import { UserIdParamSchema } from "../../schemas/user";
 import { adminBearer, bearer } from "../presets";
-import { SessionIdParamSchema, SessionSchema } from "./sessions.schemas";
+import { SessionIdParamSchema, SessionSchema, SessionsQuerySchema } from "./sessions.schemas";
+
+const sessionsPage = {
+  description: "A page of live sessions, newest first",
+  headers: { ...NO_STORE_HEADER, ...pageHeaders },
+  content: jsonContent(z.array(SessionSchema)),
+};
 
 export const listMySessions = createRoute({
   method: "get",
@@ -17,15 +24,12 @@ export const listMySessions = createRoute({
   tags: ["Sessions"],
   summary: "The caller's live sessions",
   description:
-    "Newest first. `current` marks the session of the access token used. A session ends at logout, when it is ended here, or when something ends all of the user's sessions (password change or reset, role change, deactivation).",
+    "Newest first (by when each started), paginated like GET /users. `current` marks the session of the access token used. A session ends at logout, when it is ended here, or when something ends all of the user's sessions (password change or reset, role change, deactivation).",
   ...bearer,
+  request: { query: SessionsQuerySchema },
   responses: {
-    200: {
-      description: "Live sessions",
-      headers: NO_STORE_HEADER,
-      content: jsonContent(z.array(SessionSchema)),
-    },
-    ...problemResponses(AUTH_PROBLEMS, SERVER_PROBLEMS),
+    200: sessionsPage,
+    ...problemResponses(AUTH_PROBLEMS, "validation_failed", SERVER_PROBLEMS),
   },
 });
 
@@ -51,15 +55,11 @@ export const listUserSessions = createRoute({
   operationId: "listUserSessions",
   tags: ["Sessions"],
   summary: "A user's live sessions (admin)",
-  description: "Newest first, like GET /auth/sessions, for any user.",
+  description: "Newest first, paginated like GET /auth/sessions, for any user.",
   ...adminBearer,
-  request: { params: UserIdParamSchema },
+  request: { params: UserIdParamSchema, query: SessionsQuerySchema },
   responses: {
-    200: {
-      description: "Live sessions",
-      headers: NO_STORE_HEADER,
-      content: jsonContent(z.array(SessionSchema)),
-    },
+    200: sessionsPage,
     ...problemResponses(
       AUTH_PROBLEMS,
       "forbidden",

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { pageQuery } from "../../schemas/pagination";
 import { idParam } from "../../schemas/user";
 
 export const SessionSchema = z
@@ -21,3 +22,5 @@ export const SessionSchema = z
 
 /** The `{id}` of a session. */
 export const SessionIdParamSchema = idParam;
+
+export const SessionsQuerySchema = z.object(pageQuery);

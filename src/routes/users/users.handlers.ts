@@ -8,28 +8,36 @@ import { emailChangedMessage, sendMail } from "../../lib/mail";
 import type { AppRouteHandler } from "../../lib/openapi";
 import { fieldErrorsOf } from "../../lib/problems";
 import type { TokenEnv } from "../../middleware/auth";
-import { pageHeaderValues } from "../../schemas/pagination";
+import { pageHeaderValues, pageRequest } from "../../schemas/pagination";
 import { toPublicUser } from "../../schemas/user";
 import { type ImportItem, importUsers as runImport } from "../../services/user-import";
-import { readUserAs, removeUser, searchUsers, updateUserAs } from "../../services/users";
+import {
+  readUserAs,
+  removeUser,
+  searchUsers,
+  updateUserAs,
+  userListBinding,
+} from "../../services/users";
 import { mailVerificationLink } from "../verification-mail";
 import type * as routes from "./users.routes";
 import { ImportUserSchema, type UserUpdateSchema } from "./users.schemas";
 
 export const listUsers: AppRouteHandler<typeof routes.listUsers, TokenEnv> = async (c) => {
   const query = c.req.valid("query");
-  const { users, total } = await searchUsers(c.var.db, c.var.claims, {
-    page: query.page,
-    perPage: query.per_page,
+  const filter = {
     q: query.q,
     role: query.role,
     active: query.active,
     externalId: query.external_id,
     sort: query.sort,
-  });
-  return c.json(users.map(toPublicUser), 200, {
+  };
+  const binding = userListBinding(filter);
+  const secret = c.var.config.JWT_SECRET;
+  const request = await pageRequest(secret, binding, query);
+  const page = await searchUsers(c.var.db, c.var.claims, filter, request);
+  return c.json(page.rows.map(toPublicUser), 200, {
     ...NO_STORE,
-    ...pageHeaderValues(c, query, total),
+    ...(await pageHeaderValues(c.req.url, secret, binding, page)),
   });
 };
 

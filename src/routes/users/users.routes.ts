@@ -49,7 +49,7 @@ export const listUsers = createRoute({
   tags: ["Users"],
   summary: "List users (admin)",
   description:
-    "Paginated, filtered and sorted. `X-Total-Count` carries the number of matches and `Link` (RFC 8288) the first, prev, next and last pages.",
+    "Filtered, sorted and paged by keyset: the answer is one page, a JSON array (a plain `GET /users` is the first 20 users). `Link` (RFC 8288) leads to the `next` and `prev` pages (where rows lie that way), the `first` and the `last`, with an opaque `cursor` that resumes right after the page's edge row however rows come and go, through an index, however deep. `page` numbers reach the first 10,000 rows. `X-Total-Count` is exact up to 10,000 matches; past that `X-Total-Count-Estimate` carries the planner's estimate instead, unless `count=exact` asks for the full count and its cost. Every page costs the database about the same at a million users as at a thousand.",
   ...adminBearer,
   request: { query: ListUsersQuerySchema },
   responses: {

@@ -21,7 +21,7 @@ export const UserUpdateSchema = z
     active: z.boolean().optional().openapi({ description: "Admins only" }),
     current_password: z.string().min(1).max(1024).optional().openapi({
       description:
-        "Required with `email` when you change your own email (wrong: 400 invalid_current_password); only with `email`.",
+        "Required with `email` when you change your own email (wrong: 400 invalid_current_password; counted per user before it is checked, 5 wrong in 15 minutes, then 429); only with `email`.",
     }),
   })
   // An empty update would change nothing yet move updated_at and the ETag: refuse it.
