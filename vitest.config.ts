@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { EXAMPLE_SIGNING_KEYS } from "./src/lib/signing-keys";
 
 export default defineConfig({
   test: {
@@ -15,6 +16,8 @@ export default defineConfig({
                 DATABASE_URL: inject("databaseUrl"),
                 NEON_FETCH_ENDPOINT: inject("sqlEndpointUrl"),
                 JWT_SECRET: "test-secret-that-is-long-enough-for-hs256-0123456789",
+                // The repository's example key set: refused outside local development.
+                JWT_SIGNING_KEYS: JSON.stringify(EXAMPLE_SIGNING_KEYS),
                 SECRET_ADMIN_KEY: "test-admin-key",
                 BCRYPT_COST: "4",
                 // A test file's first query creates and migrates its database, which can take

@@ -23,6 +23,7 @@ import {
   readDevVars,
   redactUrl,
 } from "./dev-vars.ts";
+import { ensureDevVarsKeySet } from "./key-set.ts";
 import { nodeForWrangler, wranglerEnv } from "./node-runtime.ts";
 import { type SqlEndpoint, startSqlEndpoint } from "./sql-endpoint/index.ts";
 
@@ -45,6 +46,9 @@ async function main(): Promise<void> {
 
   if (await ensureDevVars(devVarsFile, resolve(root, ".dev.vars.example"))) {
     console.log("Created .dev.vars from .dev.vars.example, with a fresh random JWT_SECRET.");
+  }
+  if (await ensureDevVarsKeySet(devVarsFile)) {
+    console.log("Added a fresh local JWT_SIGNING_KEYS to .dev.vars.");
   }
   const vars = await readDevVars(devVarsFile);
   const databaseUrl = vars.DATABASE_URL;

@@ -86,6 +86,22 @@ export async function smoke(baseUrl: string, options: SmokeOptions = {}): Promis
     await step("GET /apidocs: Swagger UI", "/apidocs", {}, ({ headers }) =>
       headers.get("content-type")?.includes("text/html") ? undefined : "not an HTML page",
     );
+    const jwks = await step(
+      "GET /.well-known/jwks.json: the public signing keys",
+      "/.well-known/jwks.json",
+      {},
+      ({ body }) => {
+        const keys: { kid?: unknown; alg?: unknown; d?: unknown }[] = body?.keys ?? [];
+        if (keys.length === 0) return "no keys";
+        if (keys.some((key) => "d" in key)) return "it publishes a private key";
+        return keys.every(
+          (key) => typeof key.kid === "string" && /^(ES256|EdDSA)$/.test(String(key.alg)),
+        )
+          ? undefined
+          : "a key without a kid or with another algorithm";
+      },
+    );
+    const publishedKids = new Set(jwks.body.keys.map((key: { kid: string }) => key.kid));
     if (options.readOnly) {
       log(`Smoke test passed: ${checks} checks (read-only: no user was created).`);
       return 0;
@@ -163,11 +179,20 @@ export async function smoke(baseUrl: string, options: SmokeOptions = {}): Promis
         [200, 403],
       );
       if (login.status === 200) {
+        const token: string = login.body.access_token;
+        const kid = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString()).kid;
+        if (!publishedKids.has(kid)) {
+          throw new SmokeFailure(`the access token's kid ${kid} is not in the JWKS`);
+        }
         await step(
-          "GET /users/me with its access token",
-          "/users/me",
-          { token: login.body.access_token },
-          ({ body }) => (body?.id === userId ? undefined : "another user answered"),
+          "POST /auth/introspect its access token",
+          "/auth/introspect",
+          { json: { token } },
+          ({ body }) =>
+            body?.active === true && body.sub === userId ? undefined : "not active for the user",
+        );
+        await step("GET /users/me with its access token", "/users/me", { token }, ({ body }) =>
+          body?.id === userId ? undefined : "another user answered",
         );
       } else {
         log("      (REQUIRE_VERIFIED_EMAIL is on: the password was checked, no session started)");

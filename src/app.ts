@@ -11,6 +11,7 @@ import { pagesRouter } from "./pages";
 import { authRouter } from "./routes/auth";
 import { eventsRouter } from "./routes/events";
 import { healthRouter } from "./routes/health";
+import { keysRouter } from "./routes/keys";
 import { mfaRouter } from "./routes/mfa";
 import { rootRouter } from "./routes/root";
 import { sessionsRouter } from "./routes/sessions";
@@ -98,6 +99,7 @@ export function createApp() {
     .route("/", rootRouter)
     .route("/", healthRouter)
     .route("/", authRouter)
+    .route("/", keysRouter)
     .route("/", mfaRouter)
     .route("/", usersRouter)
     .route("/", sessionsRouter)

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { holdsExampleKey, signingKeySetSchema } from "./lib/signing-keys";
 
 /** The Workers Rate Limiting bindings of wrangler.toml: per client IP, per Cloudflare location. */
 export const LIMITER_NAMES = [
@@ -9,6 +10,7 @@ export const LIMITER_NAMES = [
   "CHANGE_PASSWORD_LIMITER",
   "VERIFY_EMAIL_LIMITER",
   "MFA_LIMITER",
+  "INTROSPECT_LIMITER",
 ] as const;
 export type LimiterName = (typeof LIMITER_NAMES)[number];
 
@@ -68,6 +70,9 @@ const configSchema = z
       .string({ error: "is required" })
       .regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// connection string"),
     JWT_SECRET: z.string({ error: "is required" }).min(32, "must be at least 32 characters"),
+    JWT_SIGNING_KEYS: signingKeySetSchema,
+    JWT_ISSUER: z.string().trim().min(1).max(200).default("user-management-api"),
+    JWT_AUDIENCE: z.string().trim().min(1).max(200).default("user-management-api"),
     SECRET_ADMIN_KEY: optionalText,
     // The original project's spelling, kept as a fallback so old deployments keep their key.
     SECRETE_ADMIN_KEY: optionalText,
@@ -125,6 +130,9 @@ const configSchema = z
       }
       if (config.JWT_SECRET === EXAMPLE_JWT_SECRET) {
         issue("JWT_SECRET", "is the example value; set a random secret");
+      }
+      if (holdsExampleKey(config.JWT_SIGNING_KEYS)) {
+        issue("JWT_SIGNING_KEYS", "holds the example key; generate a key set (npm run keys)");
       }
       const adminKey = config.SECRET_ADMIN_KEY ?? config.SECRETE_ADMIN_KEY;
       if (

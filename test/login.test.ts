@@ -109,12 +109,12 @@ describe("POST /auth/login", () => {
     expect(await costOf()).toBe("04");
   });
 
-  it("issues an HS256 access token with the documented claims", async () => {
+  it("issues an ES256 access token with the documented claims", async () => {
     const user = await registerUser();
     const first = await login(user.email, PASSWORD);
     const second = await login(user.email, PASSWORD);
     const { header, payload } = decodeJwt(first.token);
-    expect(header.alg).toBe("HS256");
+    expect(header.alg).toBe("ES256");
     expect(payload.sub).toBe(user.id);
     expect(payload.role).toBe("USER");
     expect(payload.typ).toBe("access");

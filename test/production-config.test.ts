@@ -2,6 +2,7 @@
 // quietly make a deploy unsafe: a mail provider that prints reset links, example secrets, email
 // links to this machine or from an example domain.
 import { describe, expect, it } from "vitest";
+import { EXAMPLE_SIGNING_KEYS, generateSigningKey } from "../src/lib/signing-keys";
 import { call, expectProblem } from "./helpers/worker";
 
 /** Production-like bindings: no local endpoint, a real mail provider, strong secrets. */
@@ -11,6 +12,7 @@ const production = {
   RESEND_API_KEY: "re_live_key",
   JWT_SECRET: "a-random-production-secret-that-is-long-enough-0123456789",
   SECRET_ADMIN_KEY: "an-admin-key-of-at-least-thirty-two-characters",
+  JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey("ES256", "current")]),
   MAIL_FROM: "Acme Accounts <no-reply@accounts.acme.dev>",
   PASSWORD_RESET_URL: "https://app.acme.dev/reset-password",
   EMAIL_VERIFY_URL: "https://app.acme.dev/verify-email",
@@ -34,6 +36,16 @@ describe("configuration outside local development", () => {
     ["SECRET_ADMIN_KEY", { SECRET_ADMIN_KEY: "local-admin-key" }],
     ["SECRET_ADMIN_KEY", { SECRET_ADMIN_KEY: "short-admin-key" }],
     ["SECRET_ADMIN_KEY", { SECRET_ADMIN_KEY: undefined, SECRETE_ADMIN_KEY: "test-admin-key" }],
+    // The tests' key set is in the repository; under another kid it is still the same key.
+    ["JWT_SIGNING_KEYS", { JWT_SIGNING_KEYS: JSON.stringify(EXAMPLE_SIGNING_KEYS) }],
+    [
+      "JWT_SIGNING_KEYS",
+      {
+        JWT_SIGNING_KEYS: JSON.stringify(
+          EXAMPLE_SIGNING_KEYS.map((key) => ({ ...key, kid: "renamed" })),
+        ),
+      },
+    ],
     // What a deploy that skipped the checklist ships: the defaults and wrangler.toml's placeholders.
     ["PASSWORD_RESET_URL", { PASSWORD_RESET_URL: undefined }],
     ["PASSWORD_RESET_URL", { PASSWORD_RESET_URL: "http://app.acme.dev/reset-password" }],

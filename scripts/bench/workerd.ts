@@ -7,6 +7,7 @@ import { copyFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { formatKeySet, generateKeySet } from "../key-set.ts";
 import { isRunning, startProcess } from "./processes.ts";
 import { bundlePath, root, workerdBin } from "./settings.ts";
 
@@ -157,7 +158,9 @@ export async function startWorkerd(
     await writeFile(join(dir, name), source);
   }
   const configPath = join(dir, "bench.capnp");
-  await writeFile(configPath, workerdConfig(port, referencePorts, bindings));
+  // A fresh signing key set unless the caller brings one, as `npm run dev` makes for .dev.vars.
+  const keys = { JWT_SIGNING_KEYS: formatKeySet(await generateKeySet()) };
+  await writeFile(configPath, workerdConfig(port, referencePorts, { ...keys, ...bindings }));
   const references = {
     bare: `http://127.0.0.1:${referencePorts.bare}`,
     bareQuery: `http://127.0.0.1:${referencePorts.bareQuery}`,

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { UserRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { AppEnv, Config } from "../env";
 import { problems } from "../lib/problems";
 import { type AccessClaims, verifyAccessToken } from "../lib/tokens";
 import { authenticate } from "../services/caller";
@@ -26,7 +26,7 @@ function tokenFrom(header: string | undefined): string | undefined {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(header.trim()) ? header.trim() : undefined;
 }
 
-async function verifiedClaims(header: string | undefined, secret: string) {
+async function verifiedClaims(header: string | undefined, config: Config) {
   const token = tokenFrom(header);
   if (!token) {
     if (!header) throw problems.unauthenticated();
@@ -36,7 +36,7 @@ async function verifiedClaims(header: string | undefined, secret: string) {
         : "The Authorization header is not a bearer token.",
     );
   }
-  return verifyAccessToken(token, secret);
+  return verifyAccessToken(token, config);
 }
 
 /**
@@ -44,7 +44,7 @@ async function verifiedClaims(header: string | undefined, secret: string) {
  * the caller is still live (callerIsLive), which its service does. Puts the claims in context.
  */
 export const requireToken = createMiddleware<TokenEnv>(async (c, next) => {
-  c.set("claims", await verifiedClaims(c.req.header("Authorization"), c.var.config.JWT_SECRET));
+  c.set("claims", await verifiedClaims(c.req.header("Authorization"), c.var.config));
   await next();
 });
 
@@ -65,7 +65,7 @@ export const requireAdminToken = createMiddleware<TokenEnv>(async (c, next) => {
  * caller's row and claims in context.
  */
 export const requireAuth = createMiddleware<AuthEnv>(async (c, next) => {
-  const claims = await verifiedClaims(c.req.header("Authorization"), c.var.config.JWT_SECRET);
+  const claims = await verifiedClaims(c.req.header("Authorization"), c.var.config);
   c.set("user", await authenticate(c.var.db, claims));
   c.set("claims", claims);
   await next();

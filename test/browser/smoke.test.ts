@@ -28,7 +28,9 @@ describe("npm run smoke", () => {
     const lines: string[] = [];
     const code = await smoke(baseUrl, { admin, log: (line) => lines.push(line) });
     expect(code, lines.join("\n")).toBe(0);
-    expect(lines.at(-1)).toBe("Smoke test passed: 10 checks.");
+    expect(lines.at(-1)).toBe("Smoke test passed: 12 checks.");
+    expect(lines.join("\n")).toContain("GET /.well-known/jwks.json: the public signing keys (200");
+    expect(lines.join("\n")).toContain("POST /auth/introspect its access token (200");
     expect(lines.join("\n")).toContain("POST /auth/login as the deleted user is refused (401");
   });
 

@@ -1,5 +1,6 @@
 // Reading and forging JWTs, to check the API's access tokens from the outside.
-import { sign } from "hono/jwt";
+import { importJWK, SignJWT } from "jose";
+import { EXAMPLE_SIGNING_KEYS, type SigningKey } from "../../src/lib/signing-keys";
 import { testEnv } from "./worker";
 
 /** The `iss` and `aud` of every access token the API issues. */
@@ -40,15 +41,38 @@ export function accessClaims(
   };
 }
 
-/** Signs claims as the API would (HS256 with its secret) unless told another algorithm or key. */
+/** The key the tests' key set signs with (vitest.config.ts): an ES256 private JWK with its kid. */
+export const TEST_SIGNING_KEY = EXAMPLE_SIGNING_KEYS[0] as SigningKey;
+
+/**
+ * Signs claims as the API signs access tokens: with a private JWK of the key set (the tests'
+ * current key unless told another), its `alg` and `kid` in the header unless `header` changes them.
+ */
+export async function signAccessClaims(
+  claims: Record<string, unknown>,
+  key: SigningKey = TEST_SIGNING_KEY,
+  header: Record<string, unknown> = {},
+) {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, typ: "JWT", kid: key.kid, ...header })
+    .sign(await importJWK(key, key.alg));
+}
+
+/**
+ * Signs claims with an HMAC secret, as the API signs its internal tokens (the mfa_token) with
+ * JWT_SECRET, unless told another algorithm, secret or a `kid` to put in the header.
+ */
 export function signClaims(
   claims: Record<string, unknown>,
   {
     alg = "HS256",
     secret = testEnv.JWT_SECRET as string,
-  }: { alg?: "HS256" | "HS512"; secret?: string } = {},
+    kid,
+  }: { alg?: "HS256" | "HS512"; secret?: string; kid?: string } = {},
 ) {
-  return sign(claims, secret, alg);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg, typ: "JWT", ...(kid ? { kid } : {}) })
+    .sign(new TextEncoder().encode(secret));
 }
 
 /** A real token with its payload changed and its signature kept. */

@@ -2,11 +2,13 @@
 // (the standard validators and linters need Node, not workerd).
 import { createApp } from "../../src/app";
 import { LIMITER_NAMES } from "../../src/env";
+import { EXAMPLE_SIGNING_KEYS } from "../../src/lib/signing-keys";
 
 /** The least configuration the app starts with: local development, nothing is called. */
 const bindings = {
   DATABASE_URL: "postgres://local@pglite/openapi",
   JWT_SECRET: "openapi-document-test-secret-0123456789",
+  JWT_SIGNING_KEYS: JSON.stringify(EXAMPLE_SIGNING_KEYS),
   NEON_FETCH_ENDPOINT: "http://127.0.0.1:9/sql",
   MAIL_PROVIDER: "log",
   ...Object.fromEntries(LIMITER_NAMES.map((name) => [name, { limit: async () => ({}) }])),

@@ -44,9 +44,9 @@ export const LoginSchema = z
 export const tokenFields = {
   access_token: z.string().openapi({
     description:
-      "HS256 JWT, send as `Authorization: Bearer` (in Swagger UI: paste it into Authorize)",
+      "A JWT signed with ES256 (or EdDSA), its `kid` in the header: any service can verify it with GET /.well-known/jwks.json. Send it as `Authorization: Bearer` (in Swagger UI: paste it into Authorize)",
     example:
-      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTkzYTRiMi03YzFlLTdkM2EtOWYxMC0yYjNjNGQ1ZTZmNzAifQ.c2lnbmF0dXJlLWV4YW1wbGUtb25seS0wMTIzNDU2Nzg5",
+      "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IjIwMjYtMTItMDYtMWYyZTNkNGMifQ.eyJzdWIiOiIwMTkzYTRiMi03YzFlLTdkM2EtOWYxMC0yYjNjNGQ1ZTZmNzAifQ.c2lnbmF0dXJlLWV4YW1wbGUtb25seS1zaWduYXR1cmUtZXhhbXBsZS1vbmx5LTAxMjM0NTY3ODkwMTIzNDU2Nw",
   }),
   token_type: z.literal("Bearer"),
   expires_in: z
