@@ -13,13 +13,30 @@ const encoder = new TextEncoder();
 
 const LIMIT = 10_000;
 
+/**
+ * Passwords famous from examples rather than from leaks, which attackers try first all the same:
+ * xkcd 936's two (with the separators people use) and the like from documentation.
+ */
+const FAMOUS = [
+  "correct horse battery staple",
+  "correcthorsebatterystaple",
+  "correct-horse-battery-staple",
+  "correct_horse_battery_staple",
+  "correct.horse.battery.staple",
+  "tr0ub4dor&3",
+  "tr0ub4dour&3",
+  "hunter2hunter2",
+  "p@ssw0rd123",
+  "changeme123",
+];
+
 const words = [
   ...new Set(
-    (dictionary["passwords-common"] as string[])
+    [...FAMOUS, ...(dictionary["passwords-common"] as string[])]
       .map((word) => word.toLowerCase())
       .filter((word) => [...word].length >= 8 && encoder.encode(word).length <= 72),
   ),
-].slice(0, LIMIT);
+].slice(0, FAMOUS.length + LIMIT);
 
 writeFileSync(
   target,

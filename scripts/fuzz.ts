@@ -1,5 +1,5 @@
 // `npm run fuzz -- --requests N [--seed S] [--out FILE]`: the property-based fuzzing of
-// test/fuzz.test.ts for as long as asked, against the in-process Worker in workerd with a fresh
+// test/fuzz*.test.ts for as long as asked, against the in-process Worker in workerd with a fresh
 // database (PGlite, or the server named by TEST_DATABASE_URL), and a JSON summary written to FILE
 // (default fuzz-summary.json): requests per operation and status, the known mismatches of the
 // document met, the seed to replay a run with. `npm test` runs the same file with a bounded count.
@@ -25,13 +25,7 @@ const out = resolve(process.cwd(), values.out);
 
 const child = spawn(
   process.execPath,
-  [
-    resolve(root, "node_modules/vitest/vitest.mjs"),
-    "run",
-    "--project",
-    "worker",
-    "test/fuzz.test.ts",
-  ],
+  [resolve(root, "node_modules/vitest/vitest.mjs"), "run", "--project", "worker", "test/fuzz"],
   {
     cwd: root,
     stdio: "inherit",

@@ -3,7 +3,7 @@
 // the npm registry's `node` package (the same way .ci/run does), kept in a cache folder outside
 // the project.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -15,6 +15,7 @@ export function nodeForWrangler(): string {
   const binary = join(dir, "node_modules", ".bin", "node");
   if (!existsSync(binary)) {
     console.log(`Node ${process.version} is too old for wrangler: installing Node 24 into ${dir}`);
+    allowNodeInstallScript(dir);
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
     execFileSync(
       npm,
@@ -25,6 +26,18 @@ export function nodeForWrangler(): string {
     );
   }
   return binary;
+}
+
+/**
+ * The `node` package fetches its binary in a preinstall script, which npm 11 runs but warns about
+ * ("install scripts not yet covered by allowScripts") unless the folder's package.json allows it.
+ */
+export function allowNodeInstallScript(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const manifest = join(dir, "package.json");
+  if (!existsSync(manifest)) {
+    writeFileSync(manifest, `${JSON.stringify({ private: true, allowScripts: { node: true } })}\n`);
+  }
 }
 
 /**

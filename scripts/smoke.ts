@@ -6,12 +6,19 @@
 // SMOKE_ADMIN_EMAIL and SMOKE_ADMIN_PASSWORD (environment variables, so they stay out of the shell
 // history), checked before anything is written. Without them the script refuses to write, unless
 // told `--read-only`, which skips the round trip: a smoke test never passes quietly half-done.
+// A production admin has two-factor login on: SMOKE_ADMIN_TOTP_SECRET (the base32 secret of its
+// authenticator, to compute the current code) or SMOKE_ADMIN_RECOVERY_CODE (which it spends).
+// Without a URL it tests the local dev server (`npm run dev`, PORT or 8787).
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { totpCode, totpStep } from "../src/lib/totp.ts";
+
+/** The admin's second factor, for an admin with two-factor login on. */
+export type SecondFactor = { totpSecret: string } | { recoveryCode: string };
 
 export type SmokeOptions = {
-  admin?: { email: string; password: string };
+  admin?: { email: string; password: string; factor?: SecondFactor };
   readOnly?: boolean;
   log?: (line: string) => void;
 };
@@ -107,12 +114,35 @@ export async function smoke(baseUrl: string, options: SmokeOptions = {}): Promis
     }
 
     // The admin first, so wrong credentials stop the run before anything is written.
-    const adminLogin = await step(
+    const isAdmin = ({ body }: Answer) =>
+      body?.user?.role === "ADMIN" ? undefined : "that account is not an ADMIN";
+    let adminLogin = await step(
       "POST /auth/login as the admin",
       "/auth/login",
-      { json: admin },
-      ({ body }) => (body?.user?.role === "ADMIN" ? undefined : "that account is not an ADMIN"),
+      { json: { email: admin.email, password: admin.password } },
+      (answer) => (answer.body?.mfa_required ? undefined : isAdmin(answer)),
     );
+    if (adminLogin.body?.mfa_required) {
+      const factor = admin.factor;
+      if (!factor) {
+        throw new SmokeFailure(
+          "the admin has two-factor login on (the password was right): set SMOKE_ADMIN_TOTP_SECRET (the base32 secret of its authenticator) or SMOKE_ADMIN_RECOVERY_CODE (spends that code)",
+        );
+      }
+      const second =
+        "totpSecret" in factor
+          ? { code: totpCode(factor.totpSecret, totpStep(Date.now() / 1000)) }
+          : { recovery_code: factor.recoveryCode };
+      adminLogin = await step(
+        `POST /auth/mfa/verify the admin's ${"code" in second ? "TOTP code" : "recovery code"}`,
+        "/auth/mfa/verify",
+        { json: { mfa_token: adminLogin.body.mfa_token, ...second } },
+        isAdmin,
+      );
+      if ("recovery_code" in second) {
+        log(`      (a recovery code was spent: ${adminLogin.body.recovery_codes_left} left)`);
+      }
+    }
     const adminToken: string = adminLogin.body.access_token;
 
     const tag = randomBytes(6).toString("hex");
@@ -199,23 +229,34 @@ export async function smoke(baseUrl: string, options: SmokeOptions = {}): Promis
   }
 }
 
+/** The admin of the environment: SMOKE_ADMIN_EMAIL and _PASSWORD, and a second factor if set. */
+export function adminFromEnv(env: NodeJS.ProcessEnv): SmokeOptions["admin"] {
+  const { SMOKE_ADMIN_EMAIL: email, SMOKE_ADMIN_PASSWORD: password } = env;
+  if (!email || !password) return undefined;
+  const { SMOKE_ADMIN_TOTP_SECRET: totpSecret, SMOKE_ADMIN_RECOVERY_CODE: recoveryCode } = env;
+  const factor = totpSecret ? { totpSecret } : recoveryCode ? { recoveryCode } : undefined;
+  return { email, password, factor };
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { "read-only": { type: "boolean", default: false } },
   });
-  const [url] = positionals;
-  if (!url || !/^https?:\/\//.test(url)) {
+  let [url] = positionals;
+  if (!url) {
+    url = `http://127.0.0.1:${process.env.PORT || "8787"}`;
+    console.log(
+      `No URL given: testing the local dev server (npm run dev) at ${url}. For a deployment: npm run smoke -- https://your-worker.example`,
+    );
+  }
+  if (!/^https?:\/\//.test(url)) {
     console.error(
-      "usage: SMOKE_ADMIN_EMAIL=... SMOKE_ADMIN_PASSWORD=... npm run smoke -- https://your-worker.example [--read-only]",
+      "usage: SMOKE_ADMIN_EMAIL=... SMOKE_ADMIN_PASSWORD=... [SMOKE_ADMIN_TOTP_SECRET=... | SMOKE_ADMIN_RECOVERY_CODE=...] npm run smoke -- [https://your-worker.example] [--read-only]",
     );
     process.exit(2);
   }
-  const { SMOKE_ADMIN_EMAIL: email, SMOKE_ADMIN_PASSWORD: password } = process.env;
-  smoke(url, {
-    readOnly: values["read-only"],
-    admin: email && password ? { email, password } : undefined,
-  }).then(
+  smoke(url, { readOnly: values["read-only"], admin: adminFromEnv(process.env) }).then(
     (code) => process.exit(code),
     (error: unknown) => {
       console.error(error);

@@ -1,7 +1,7 @@
 import { requestId } from "hono/request-id";
 import type { RouterRoute } from "hono/types";
 import { handleError } from "./lib/error-handler";
-import { createRouter } from "./lib/openapi";
+import { createRouter, withCommonHeaders } from "./lib/openapi";
 import { problems } from "./lib/problems";
 import { provideContext } from "./middleware/context";
 import { corsHeaders } from "./middleware/cors";
@@ -47,6 +47,44 @@ function methodsByPath(routes: RouterRoute[]): (path: string) => string[] {
   };
 }
 
+const DOCUMENT_CONFIG = {
+  openapi: "3.1.0",
+  info: {
+    title: "User Management API",
+    version: "1.0.0",
+    contact: { name: "The maintainers of this User Management API deployment" },
+    license: { name: "MIT", identifier: "MIT" },
+    description: [
+      "Registration, login with JWTs, password reset by email and admin user management, on Cloudflare Workers.",
+      "",
+      "**How to start, in three steps** (each operation: *Try it out*, then *Execute*):",
+      "",
+      "1. **Register** with `POST /auth/register`. Its `admin` example registers alice as an ADMIN with the local admin key of `npm run dev` (`SECRET_ADMIN_KEY` in `.dev.vars`); its `user` example registers bob, a USER.",
+      "2. **Log in** with `POST /auth/login`: its example is alice's email and password. Copy the `access_token` of the answer.",
+      "3. **Authorize** (the button at the top): paste the token (a `Bearer ` prefix is removed). Every operation with a lock now sends it; `GET /users/me` shows who you are.",
+      "",
+      "**The rules:**",
+      "",
+      "Every error is an RFC 9457 application/problem+json body. Every response carries `X-Request-Id`; a 401 carries `WWW-Authenticate: Bearer` (RFC 6750), a 429 and a 503 `Retry-After`, and a known path asked with a method it does not take is 405 `method_not_allowed` with `Allow` listing the methods it takes.",
+      "",
+      "Request bodies are `application/json` (a `charset` parameter is fine). Any other media type is 415 `unsupported_media_type` with `Accept-Post` (or `Accept-Patch` on PATCH), `+json` types included: a PATCH body is a partial user of application/json, not an `application/merge-patch+json` document (where `null` would remove a field).",
+      "",
+      "Text must be valid Unicode: a JSON body that is not UTF-8, a lone surrogate in any string and a query escape that is not UTF-8 are 422 validation_failed, never stored altered.",
+    ].join("\n"),
+  },
+  // Relative: whichever origin serves this document (a workers.dev name, a custom domain, the
+  // dev server) is the API, so Swagger UI calls the deployment the page came from.
+  servers: [{ url: "/", description: "This deployment: the origin that serves this document" }],
+  tags: [
+    { name: "Health", description: "Liveness, readiness, and where to start" },
+    { name: "Auth", description: "Registration, login, sessions and passwords" },
+    { name: "Two-factor", description: "TOTP two-factor login and recovery codes" },
+    { name: "Users", description: "User management" },
+    { name: "Sessions", description: "The logins of a user, visible and endable" },
+    { name: "Security events", description: "The append-only security log" },
+  ],
+};
+
 export function createApp() {
   const app = createRouter();
 
@@ -75,22 +113,11 @@ export function createApp() {
     description:
       "The `access_token` of POST /auth/login. In Swagger UI paste the token alone; a pasted `Bearer ` prefix is removed. Clients of the original API may send the bare token without `Bearer`.",
   });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "User Management API",
-      version: "1.0.0",
-      description:
-        "Registration, login with JWTs, password reset by email and admin user management, on Cloudflare Workers. Every error is an RFC 9457 application/problem+json body. Text must be valid Unicode: a JSON body that is not UTF-8, a lone surrogate in any string and a query escape that is not UTF-8 are 422 validation_failed, never stored altered.",
-    },
-    tags: [
-      { name: "Health", description: "Liveness, readiness, and where to start" },
-      { name: "Auth", description: "Registration, login, sessions and passwords" },
-      { name: "Two-factor", description: "TOTP two-factor login and recovery codes" },
-      { name: "Users", description: "User management" },
-      { name: "Sessions", description: "The logins of a user, visible and endable" },
-      { name: "Security events", description: "The append-only security log" },
-    ],
+  let document: object | undefined;
+  // Built once per isolate: the routes do not change while it runs.
+  app.get("/openapi.json", (c) => {
+    document ??= withCommonHeaders(app.getOpenAPI31Document(DOCUMENT_CONFIG));
+    return c.json(document);
   });
 
   let allowedMethods: ((path: string) => string[]) | undefined;

@@ -5,8 +5,9 @@
 // - peers that misbehave, by path: `/hang/...` reads the request and never answers, `/stall/...`
 //   sends a 200's headers and never the body, `/reset/...` drops the connection, `/error/...`
 //   answers 502 with a text body;
-// - `POST /summary` writes the fuzzing summary to the file named by FUZZ_SUMMARY, since a test
-//   inside workerd has no file system.
+// - `POST /summary?part=NAME` writes the fuzzing summary to the file named by FUZZ_SUMMARY, since
+//   a test inside workerd has no file system: each fuzz file sends its part, and the file holds
+//   them merged.
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createConnection, createServer as createTcpServer, type Socket } from "node:net";
@@ -15,6 +16,40 @@ async function readBody(req: IncomingMessage): Promise<string> {
   let raw = "";
   for await (const chunk of req) raw += chunk;
   return raw;
+}
+
+type FuzzSummary = {
+  seed: number;
+  requests: number;
+  byOperation: Record<string, Record<string, number>>;
+  knownMismatches: Record<string, number>;
+  documentRepairs: string[];
+  unauthorisedChecked: number;
+  failures: string[];
+  startedAt: string;
+  seconds: number;
+};
+
+/** The parts of the fuzz files as one summary: counts added, lists joined, the longest time. */
+function mergeSummaries(parts: FuzzSummary[]): FuzzSummary {
+  const add = (into: Record<string, number>, from: Record<string, number> = {}) => {
+    for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+    return into;
+  };
+  const [first, ...rest] = structuredClone(parts) as [FuzzSummary, ...FuzzSummary[]];
+  for (const part of rest) {
+    first.requests += part.requests;
+    for (const [key, counts] of Object.entries(part.byOperation)) {
+      first.byOperation[key] = add(first.byOperation[key] ?? {}, counts);
+    }
+    add(first.knownMismatches, part.knownMismatches);
+    first.documentRepairs = [...new Set([...first.documentRepairs, ...part.documentRepairs])];
+    first.unauthorisedChecked += part.unauthorisedChecked;
+    first.failures.push(...part.failures);
+    if (part.startedAt < first.startedAt) first.startedAt = part.startedAt;
+    first.seconds = Math.max(first.seconds, part.seconds);
+  }
+  return first;
 }
 
 /** A TCP proxy to `target` whose port can be closed and opened again. */
@@ -54,8 +89,10 @@ export async function startFaultServer(options: { sqlEndpointUrl: string }) {
   await proxy.listen();
   const hanging = new Set<ServerResponse>();
 
+  const summaryParts = new Map<string, FuzzSummary>();
   const server = createServer(async (req, res) => {
-    const path = new URL(req.url ?? "/", "http://faults").pathname;
+    const url = new URL(req.url ?? "/", "http://faults");
+    const path = url.pathname;
     const [, mode] = path.split("/");
     if (req.method === "POST" && path === "/endpoint/stop") {
       await proxy.close();
@@ -66,9 +103,11 @@ export async function startFaultServer(options: { sqlEndpointUrl: string }) {
       return res.end("started");
     }
     if (req.method === "POST" && path === "/summary") {
-      const body = await readBody(req);
+      summaryParts.set(url.searchParams.get("part") ?? "", JSON.parse(await readBody(req)));
       const file = process.env.FUZZ_SUMMARY;
-      if (file) await writeFile(file, body);
+      if (file) {
+        await writeFile(file, JSON.stringify(mergeSummaries([...summaryParts.values()]), null, 2));
+      }
       return res.end(file ?? "");
     }
     await readBody(req);

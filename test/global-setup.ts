@@ -18,7 +18,7 @@ declare module "vitest" {
     proxiedSqlEndpointUrl: string;
     databaseKind: "pglite" | "pg";
     /** `npm run fuzz` sets these; `npm test` runs the bounded default. */
-    fuzz: { requests?: number; seed?: number };
+    fuzz: { requests?: number; seed: number };
   }
 }
 
@@ -44,7 +44,8 @@ export default async function setup(project: TestProject) {
   const number = (value: string | undefined) => (value ? Number(value) : undefined);
   project.provide("fuzz", {
     requests: number(process.env.FUZZ_REQUESTS),
-    seed: number(process.env.FUZZ_SEED),
+    // One seed for every fuzz file of the run, so the summary's seed replays all of them.
+    seed: number(process.env.FUZZ_SEED) ?? Math.floor(Math.random() * 2 ** 31),
   });
   return async () => {
     await faults.close();

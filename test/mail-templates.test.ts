@@ -43,12 +43,18 @@ describe("mail templates", () => {
     const reset = passwordResetMessage(config, to, "reset-tok");
     expect(reset.text).toContain("https://app.example.test/reset-password?token=reset-tok");
     expect(reset.text).toContain("15 minutes");
+    // The account, for the reset page's password-manager hint, only after `#`: never sent.
+    expect(reset.text).toContain(
+      "https://app.example.test/reset-password?token=reset-tok#email=alice%40example.test",
+    );
+
     const verify = emailVerificationMessage(config, to, "verify-tok");
     expect(verify.text).toContain("https://app.example.test/verify-email?lang=en&token=verify-tok");
     expect(verify.html).toContain(
       'href="https://app.example.test/verify-email?lang=en&#38;token=verify-tok"',
     );
     expect(verify.text).toContain("24 hours");
+    expect(verify.text).not.toContain("#email");
   });
 
   it("name the product in subject and body, escaped in HTML only", () => {

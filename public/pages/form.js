@@ -3,6 +3,21 @@
 // an inline script, so the pages' CSP allows scripts from this origin only.
 "use strict";
 
+/** What the API's fields are called on these pages. */
+const LABELS = {
+  new_password: "The new password",
+  reset_token: "The link",
+  token: "The link",
+  email: "The email address",
+};
+
+/** One reason, in words: the first refused field by its label, else the problem's detail. */
+function reasonOf(answer, status) {
+  const first = (answer.errors || [])[0];
+  if (first && LABELS[first.path]) return `${LABELS[first.path]} ${first.message}.`;
+  return answer.detail || `The server answered ${status}. Try again later.`;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form[data-endpoint]");
   const result = document.getElementById("result");
@@ -16,6 +31,10 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const url = new URL(window.location.href);
   const token = url.searchParams.get("token");
+  // The reset link names its account after `#`, for password managers (the hidden username).
+  const username = document.getElementById("username");
+  const email = new URLSearchParams(url.hash.slice(1)).get("email");
+  if (username && email) username.value = email;
   // The token should not stay in the address bar, the history or a bookmark.
   url.searchParams.delete("token");
   window.history.replaceState(null, "", url.pathname + url.search);
@@ -53,11 +72,7 @@ document.addEventListener("DOMContentLoaded", () => {
         form.hidden = true;
         return;
       }
-      const details = (answer.errors || []).map((e) => `${e.path} ${e.message}`).join("; ");
-      show(
-        [answer.detail || `The server answered ${response.status}.`, details].filter(Boolean).join(" "),
-        false,
-      );
+      show(reasonOf(answer, response.status), false);
     } catch {
       show("The server could not be reached. Try again.", false);
     }

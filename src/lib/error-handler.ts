@@ -8,13 +8,13 @@ import { ApiError, problems, STATUS_TITLES } from "./problems";
 export const NO_STORE = { "Cache-Control": "no-store" } as const;
 
 /** Whatever was thrown, as the problem the client gets. */
-function toApiError(error: unknown): ApiError {
+function toApiError(error: unknown, c: Context): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ConfigError) return problems.configuration(error.problems);
   if (error instanceof HTTPException) {
     // Hono's validators throw these for a body that is not JSON at all.
     if (error.status === 400) return problems.malformedJson();
-    if (error.status === 415) return problems.unsupportedMediaType();
+    if (error.status === 415) return problems.unsupportedMediaType(c.req.method);
   }
   if (isDatabaseUnavailable(error)) return problems.databaseUnavailable();
   return problems.internal();
@@ -41,7 +41,7 @@ function problemResponse(c: Context, error: ApiError): Response {
 
 /** The app's onError: renders the problem, and logs a server-side failure without secrets. */
 export function handleError(error: unknown, c: Context): Response {
-  const apiError = toApiError(error);
+  const apiError = toApiError(error, c);
   if (apiError.status >= 500) {
     // Database errors are logged by name and Postgres code only: their messages quote the query's
     // parameters (password hashes, token hashes, email addresses).

@@ -28,6 +28,16 @@ async function refuseInvalidUnicode(target: Target, data: unknown, c: Context): 
 }
 
 /**
+ * Bodies are application/json only. Hono's validator reads any `+json` type as JSON, but
+ * application/merge-patch+json promises RFC 7396 (a null removes a field), which PATCH does not
+ * do, and other JSON types promise other semantics still: a 415, not a silent reinterpretation.
+ */
+function refuseOtherJsonTypes(c: Context): void {
+  const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") throw problems.unsupportedMediaType(c.req.method);
+}
+
+/**
  * Every router comes from here so that request validation fails the same way everywhere: a 422
  * problem with one `errors[]` entry per field, for what the schemas refuse and for invalid
  * Unicode in any part of the request they validate.
@@ -35,6 +45,7 @@ async function refuseInvalidUnicode(target: Target, data: unknown, c: Context): 
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: async (result, c) => {
+      if (result.target === "json") refuseOtherJsonTypes(c);
       if (!result.success) throw problems.validation(result.error, locationOf(result.target));
       await refuseInvalidUnicode(result.target, result.data, c);
     },
@@ -143,3 +154,57 @@ export const jsonContent = <T extends z.ZodType>(schema: T) => ({
 });
 
 export const MessageSchema = z.object({ message: z.string() }).openapi("Message");
+
+const HEADERS = {
+  "X-Request-Id": {
+    description:
+      "This request's id: a sane incoming `X-Request-Id` (up to 128 characters) echoed, else a new UUID. Error bodies repeat it as `request_id`; quote it when reporting a problem.",
+    schema: { type: "string", maxLength: 128 },
+  },
+  "WWW-Authenticate": {
+    description:
+      'The RFC 6750 challenge: `Bearer realm="user-management-api"`, with `error="invalid_token"` when the credentials sent were invalid, expired or revoked.',
+    schema: { type: "string" },
+  },
+  "Retry-After": {
+    description: "Seconds to wait before trying again.",
+    schema: { type: "integer", minimum: 1 },
+  },
+} as const;
+
+/** Headers of a response by its status, beside the X-Request-Id of every response. */
+const HEADERS_BY_STATUS: Record<string, (keyof typeof HEADERS)[]> = {
+  "401": ["WWW-Authenticate"],
+  "429": ["Retry-After"],
+  "503": ["Retry-After"],
+};
+
+type DocumentResponse = { headers?: Record<string, unknown> };
+type Document = {
+  paths?: Record<string, Record<string, { responses?: Record<string, DocumentResponse> }>>;
+  components?: Record<string, unknown>;
+};
+
+/**
+ * The generated document with the headers the middleware and the error handler add to responses,
+ * which no route declares itself: X-Request-Id on every response, the RFC 6750 challenge on
+ * every 401, Retry-After on every 429 and 503. Declared once as components and referenced.
+ */
+export function withCommonHeaders(generated: object): object {
+  const document = generated as Document;
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const names = ["X-Request-Id", ...(HEADERS_BY_STATUS[status] ?? [])] as const;
+        response.headers = {
+          ...response.headers,
+          ...Object.fromEntries(
+            names.map((name) => [name, { $ref: `#/components/headers/${name}` }]),
+          ),
+        };
+      }
+    }
+  }
+  document.components = { ...document.components, headers: HEADERS };
+  return document;
+}

@@ -57,7 +57,10 @@ export const PROBLEMS = {
   },
   precondition_failed: { status: 412, detail: "If-Match does not match the current ETag." },
   payload_too_large: { status: 413, detail: "The request body is larger than 64 KiB." },
-  unsupported_media_type: { status: 415, detail: "Send the request body as application/json." },
+  unsupported_media_type: {
+    status: 415,
+    detail: "Send the request body as application/json (no other type, +json ones included).",
+  },
   validation_failed: { status: 422, detail: "The request did not pass validation." },
   password_too_long: { status: 422, detail: "The password is longer than 72 bytes." },
   weak_password: { status: 422, detail: "The password is too common or too easy to guess." },
@@ -132,6 +135,17 @@ const fieldErrors = (path: string, message: string): Extra => ({
   errors: [{ path, message }],
 });
 
+/** Fields a request may send to the wrong place, with the route that takes them. */
+const BETTER_ROUTES: Record<string, string> = {
+  password:
+    "is not accepted here: use POST /auth/change-password for your own (or a reset link, POST /auth/forgot-password)",
+  new_password: "is not accepted here: use POST /auth/change-password",
+  email_verified:
+    "is not accepted here: the link that POST /auth/resend-verification mails verifies an email",
+  mfa_enabled:
+    "is not accepted here: use POST /auth/mfa/totp/setup and /enable, or /disable (admins: DELETE /users/{id}/mfa)",
+};
+
 /** A zod failure as the field errors a problem lists, one per field (`location.path`). */
 export function fieldErrorsOf(error: ZodError, location?: string): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
@@ -139,7 +153,7 @@ export function fieldErrorsOf(error: ZodError, location?: string): FieldError[] 
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
         path: [path, key].filter(Boolean).join("."),
-        message: "is not an accepted field",
+        message: BETTER_ROUTES[key] ?? "is not an accepted field",
       }));
     }
     return [{ path: path || "(body)", message: issue.message }];
@@ -149,9 +163,10 @@ export function fieldErrorsOf(error: ZodError, location?: string): FieldError[] 
 /** The problems the API answers, each built in one place. */
 export const problems = {
   malformedJson: () => new ApiError("malformed_json"),
-  unsupportedMediaType: () =>
+  /** RFC 9110 and RFC 5789 name what would be accepted: Accept-Patch for PATCH. */
+  unsupportedMediaType: (method: string) =>
     new ApiError("unsupported_media_type", undefined, {
-      headers: { "Accept-Post": "application/json" },
+      headers: { [method === "PATCH" ? "Accept-Patch" : "Accept-Post"]: "application/json" },
     }),
   payloadTooLarge: (limit = "64 KiB") =>
     new ApiError("payload_too_large", `The request body is larger than ${limit}.`),
@@ -182,6 +197,13 @@ export const problems = {
       "password_too_long",
       undefined,
       fieldErrors(field, `must be at most ${maxBytes} bytes of UTF-8`),
+    ),
+  /** A "new" password that is the current one would change nothing but end every session. */
+  samePassword: () =>
+    new ApiError(
+      "validation_failed",
+      undefined,
+      fieldErrors("new_password", "must differ from the current password"),
     ),
   weakPassword: (field: string, personal: boolean) =>
     new ApiError(

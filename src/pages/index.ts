@@ -89,7 +89,10 @@ const resetPasswordPage = page({
   title: "Choose a new password",
   intro:
     "At least 8 characters and at most 72 bytes; common passwords and ones containing your username are refused. Every session of the account ends.",
+  // The hidden username (the account's email, from the link's #email=) tells password managers
+  // whose password this is; it has no name, so it is not posted.
   form: `<form data-endpoint="/auth/reset-password" data-token-field="reset_token">
+<input id="username" type="email" autocomplete="username" hidden>
 <label>New password <input name="new_password" type="password" autocomplete="new-password" minlength="8" required></label>
 <label>Repeat it <input name="repeat" data-same-as="new_password" type="password" autocomplete="new-password" required></label>
 <button type="submit">Set the new password</button>

@@ -6,10 +6,29 @@
 // against its zod schema), so Swagger UI and code generators refuse nothing the server takes.
 import { z } from "@hono/zod-openapi";
 import { roleEnum, type UserRow, users } from "../db/schema";
+import { ALICE } from "./examples";
 
 /** Unicode's control characters (category Cc: C0, DEL and C1), as a range for a character class. */
 const CONTROL = "\\u0000-\\u001F\\u007F-\\u009F";
 const noControlCharacters = new RegExp(`^[^${CONTROL}]*$`);
+
+/**
+ * Characters that show nothing on their own: zero-width and format characters (soft hyphen,
+ * zero-width space and joiners, bidi controls, word joiner, variation selectors, BOM, Hangul
+ * fillers) and the common blocks of combining marks. A name made only of these looks empty.
+ */
+const INVISIBLE =
+  "\\u00AD\\u034F\\u061C\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u202A-\\u202E" +
+  "\\u2060-\\u206F\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF9-\\uFFFB" +
+  "\\u0300-\\u036F\\u0483-\\u0489\\u0591-\\u05C7\\u0610-\\u061A\\u064B-\\u065F\\u0670" +
+  "\\u1AB0-\\u1AFF\\u1DC0-\\u1DFF\\u20D0-\\u20FF\\uFE20-\\uFE2F";
+/**
+ * One visible character, as a pattern that means the same with and without the `u` flag (servers
+ * test it without, JSON Schema validators with): any character of the Basic Multilingual Plane that
+ * is not whitespace, control or INVISIBLE, or any character beyond it (a surrogate pair).
+ */
+const VISIBLE = `(?:[^\\s${CONTROL}${INVISIBLE}\\uD800-\\uDFFF]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF])`;
+const visibleCharacter = new RegExp(VISIBLE);
 
 /**
  * Text that is trimmed, then must hold 1 to `max` characters (code points, as JSON Schema counts
@@ -17,15 +36,24 @@ const noControlCharacters = new RegExp(`^[^${CONTROL}]*$`);
  * included, so its pattern allows that whitespace (`\s` is exactly what `trim()` removes) instead
  * of publishing minLength and maxLength the untrimmed input need not meet.
  */
-export function trimmedText(max: number) {
+export function trimmedText(max: number, { visible = false } = {}) {
   const edge = `[^\\s${CONTROL}]`;
-  return z
+  const text = z
     .string()
     .trim()
     .refine((value) => value.length > 0, "must not be empty")
     .refine((value) => [...value].length <= max, `must be at most ${max} characters`)
-    .regex(noControlCharacters, "must not contain control characters")
-    .openapi({ pattern: `^\\s*${edge}(?:[^${CONTROL}]{0,${max - 2}}${edge})?\\s*$` });
+    .regex(noControlCharacters, "must not contain control characters");
+  const pattern = `^\\s*${edge}(?:[^${CONTROL}]{0,${max - 2}}${edge})?\\s*$`;
+  return visible
+    ? text
+        // An empty value has its own error above; one per field.
+        .refine(
+          (value) => value === "" || visibleCharacter.test(value),
+          "must contain a visible character, not only invisible ones",
+        )
+        .openapi({ pattern: `^(?=[\\s\\S]*${VISIBLE})${pattern.slice(1)}` })
+    : text.openapi({ pattern });
 }
 
 export const usernameSchema = z
@@ -48,14 +76,14 @@ export const emailSchema = z
   .regex(new RegExp(emailPattern), "must be a valid email address")
   .openapi({ format: "email", example: "alice@example.com" });
 
-export const nameSchema = trimmedText(100);
+export const nameSchema = trimmedText(100, { visible: true });
 
 export const passwordSchema = z.string().min(8, "must be at least 8 characters").max(1024).openapi({
   // What is published is what passes: anything over 72 characters is over 72 bytes too.
   maxLength: 72,
   description:
     "At least 8 characters and at most 72 bytes of UTF-8 (longer is 422 password_too_long); common passwords and ones containing the username are refused (422 weak_password).",
-  example: "correct horse battery staple",
+  example: ALICE.password,
 });
 
 export const roleSchema = z.enum(roleEnum.enumValues);

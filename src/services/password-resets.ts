@@ -5,7 +5,7 @@ import type { Config } from "../env";
 import type { ClientInfo } from "../lib/client";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { type MailMessage, passwordResetMessage } from "../lib/mail";
-import { hashPassword } from "../lib/password";
+import { hashPassword, verifyPassword } from "../lib/password";
 import { problems } from "../lib/problems";
 import { insertEvents } from "./events";
 import { assertAcceptablePasswordFor } from "./users";
@@ -61,8 +61,13 @@ const tokenStillValid = sql`t.expires_at > now() and u.active
  * learns nothing from it but that they typed another address.
  */
 async function findResetTokenUser(db: Db, token: string, email?: string) {
-  const result = await db.execute<{ id: string; username: string; email: string }>(sql`
-    select u.id, u.username, u.email from ${passwordResetTokens} t
+  const result = await db.execute<{
+    id: string;
+    username: string;
+    email: string;
+    password_hash: string;
+  }>(sql`
+    select u.id, u.username, u.email, u.password_hash from ${passwordResetTokens} t
     join ${users} u on u.id = t.user_id
     where t.token_hash = ${await sha256Hex(token)} and ${tokenStillValid}`);
   const row = result.rows[0];
@@ -120,6 +125,8 @@ export async function resetPasswordWithToken(
 ): Promise<void> {
   const user = await findResetTokenUser(db, reset.token, reset.email);
   assertAcceptablePasswordFor(user, reset.newPassword, "new_password");
+  // One more bcrypt, on a rare request: "reset" to the same password would only end sessions.
+  if (await verifyPassword(reset.newPassword, user.password_hash)) throw problems.samePassword();
   const hash = await hashPassword(reset.newPassword, config.BCRYPT_COST);
   await spendResetToken(db, reset.token, user.id, hash, client);
 }

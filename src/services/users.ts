@@ -334,6 +334,7 @@ export async function changeOwnPassword(
   context: EventContext,
 ): Promise<UserRow> {
   await verifyCurrentPassword(db, user, passwords.current);
+  if (passwords.next === passwords.current) throw problems.samePassword();
   assertAcceptablePasswordFor(user, passwords.next, "new_password");
   const passwordHash = await hashPassword(passwords.next, config.BCRYPT_COST);
   const [row] = await runRecorded(

@@ -30,7 +30,7 @@ async function linkFor(email: string, page: "reset-password" | "verify-email"): 
   const escaped = email.replace(/[.+]/g, "\\$&");
   const pattern = new RegExp(
     // Within that one message: no other message's link may be taken for it.
-    `\\[mail:log\\] to=${escaped} [^\\n]*\\n(?:(?!\\[mail:log\\])[\\s\\S])*?(http\\S+/${page}\\?token=[\\w-]+)`,
+    `\\[mail:log\\] to=${escaped} [^\\n]*\\n(?:(?!\\[mail:log\\])[\\s\\S])*?(http\\S+/${page}\\?token=[\\w-]+(?:#email=\\S+)?)`,
     "g",
   );
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -59,8 +59,27 @@ describe("the reset link of the dev server's mail log", () => {
     expect(new URL(link).origin).toBe(baseUrl);
     const { page } = browser;
     await page.goto(link);
-    // The page takes the token out of the address bar.
+    // The page takes the token (and the account after #) out of the address bar...
     expect(page.url()).toBe(`${baseUrl}/reset-password`);
+    // ...and names the account to password managers in a hidden username field.
+    const username = page.locator('input[autocomplete="username"]');
+    expect(await username.inputValue()).toBe(user.email);
+    expect(await username.isVisible()).toBe(false);
+
+    // A refusal gives one reason in words, no raw field name.
+    const refusals: [string, string][] = [
+      ["password123", "The new password is one of the most common passwords."],
+      [`${user.username}-Harbour`, "The new password must not contain the username or email name."],
+    ];
+    for (const [password, reason] of refusals) {
+      await page.locator('input[name="new_password"]').fill(password);
+      await page.locator('input[name="repeat"]').fill(password);
+      await page.locator('button[type="submit"]').click();
+      await page.locator("#result.error", { hasText: reason }).waitFor();
+      expect(await page.locator("#result").textContent()).toBe(reason);
+    }
+    await browser.screenshot("07a-reset-password-refused");
+
     await page.locator('input[name="new_password"]').fill("Amber-Compass-River-58");
     await page.locator('input[name="repeat"]').fill("Amber-Compass-River-58");
     await page.locator('button[type="submit"]').click();
@@ -73,7 +92,11 @@ describe("the reset link of the dev server's mail log", () => {
       password: "Amber-Compass-River-58",
     });
     expect(login.status).toBe(200);
-    expect(browser.complaints).toEqual([]);
+    // The two refused resets are all the browser may complain about.
+    const others = browser.complaints.filter((c) => !c.includes(`${baseUrl}/auth/reset-password`));
+    expect(others).toEqual([]);
+    // Those were expected: the next tests start with none.
+    browser.complaints.length = 0;
   });
 });
 

@@ -1,10 +1,11 @@
 // Swagger UI as a new user clicks through it: the obvious first clicks must work, with no
 // console error and no CSP violation on the way.
 import { randomBytes } from "node:crypto";
-import type { Locator, Page, Response } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { PROBLEMS } from "../../src/lib/problems.ts";
 import { type Browser, openBrowser } from "./chromium.ts";
+import { execute as executeOn, setBody, shownStatus, tryOperation as tryOn } from "./swagger-ui.ts";
 
 const baseUrl = inject("baseUrl");
 const adminKey = inject("adminKey");
@@ -19,38 +20,9 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** An operation of the page, expanded and in "Try it out" mode. */
-async function tryOperation(tag: string, operationId: string): Promise<Locator> {
-  const block = page.locator(`#operations-${tag}-${operationId}`);
-  await block.scrollIntoViewIfNeeded();
-  if (!(await block.locator(".opblock-body").isVisible())) {
-    await block.locator(".opblock-summary-control").click();
-  }
-  const tryOut = block.locator("button.try-out__btn");
-  if ((await tryOut.textContent())?.includes("Try it out")) await tryOut.click();
-  return block;
-}
-
-async function setBody(block: Locator, body: unknown) {
-  await block.locator("textarea.body-param__text").fill(JSON.stringify(body, null, 2));
-}
-
-/** Clicks Execute and returns the API's answer, once Swagger UI shows it. */
-async function execute(block: Locator, method: string, path: string): Promise<Response> {
-  const [response] = await Promise.all([
-    page.waitForResponse(
-      (r) => r.request().method() === method && new URL(r.url()).pathname === path,
-    ),
-    block.locator("button.execute").click(),
-  ]);
-  await block.locator(".live-responses-table tr.response .response-col_status").waitFor();
-  return response;
-}
-
-async function shownStatus(block: Locator): Promise<string> {
-  const cell = block.locator(".live-responses-table tr.response .response-col_status");
-  return ((await cell.textContent()) ?? "").trim().slice(0, 3);
-}
+const tryOperation = (tag: string, operationId: string) => tryOn(page, tag, operationId);
+const execute = (...args: [Parameters<typeof executeOn>[1], string, string]) =>
+  executeOn(page, ...args);
 
 describe("Swagger UI at /apidocs", () => {
   const tag = randomBytes(4).toString("hex");

@@ -61,6 +61,8 @@ const parameter = (path: string, method: string, name: string) =>
 const WHITESPACE = [" ", "\t", "\n", "\r", "\v", "\f", "\u00a0", "\u2028", "\u3000", "\ufeff"];
 const CONTROL = ["\u0000", "\u0001", "\u001f", "\u007f", "\u0085", "\u009f"];
 const TEXT = ["a", "Z", "é", "ß", "-", "'", ".", "😀", "𝔸", "\u200b", "\u00ad", "\ud800"];
+/** What shows nothing on its own: zero-width, format and combining characters. */
+const INVISIBLE = ["\u200b", "\u200d", "\u2060", "\u00ad", "\u0301", "\u20dd", "\ufe0f", "\u3164"];
 
 describe("the published schema of each field accepts exactly what the server accepts", () => {
   it.each([
@@ -90,9 +92,16 @@ describe("the published schema of each field accepts exactly what the server acc
       "\u2028Alice\u2028",
       "A\u2028B",
       "\u0085Alice",
+      "\u200b\u200b",
+      "\u0301\u0302",
+      " \u200d\u0301 ",
+      "e\u0301",
+      "\u200bAl",
+      "\ud83d\ude00\u200b",
     ];
     const values = [
       ...edges,
+      ...randomStrings([...WHITESPACE, ...INVISIBLE, ...TEXT], 3000, 6, 3),
       ...randomStrings([...WHITESPACE, ...CONTROL, ...TEXT], 3000, 8, 1),
       ...randomStrings([...WHITESPACE, ...TEXT, ...TEXT, ...TEXT], 500, 110, 2),
     ];

@@ -27,6 +27,17 @@ function configuredLink(page: string, token: string): URL {
   return link;
 }
 
+/**
+ * The reset link also names the account in its fragment (`#email=`), which browsers never send to
+ * a server: the reset page gives it to password managers, so they store the new password for the
+ * right account.
+ */
+function resetLink(page: string, token: string, to: Recipient): URL {
+  const link = configuredLink(page, token);
+  link.hash = new URLSearchParams({ email: to.email }).toString();
+  return link;
+}
+
 /** A token lifetime as people say it: "24 hours", "15 minutes". */
 export function lifetime(seconds: number): string {
   const [amount, unit] =
@@ -87,7 +98,7 @@ export function passwordResetMessage(
     paragraphs: [
       `Someone asked to reset the password of your ${app} account. To choose a new password, open this link within ${lifetime(config.RESET_TOKEN_TTL)}.`,
     ],
-    action: { label: "Reset your password", url: configuredLink(config.PASSWORD_RESET_URL, token) },
+    action: { label: "Reset your password", url: resetLink(config.PASSWORD_RESET_URL, token, to) },
     after: ["If it was not you, ignore this email: your password stays as it is."],
   });
 }

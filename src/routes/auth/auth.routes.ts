@@ -8,6 +8,7 @@ import {
   problemResponses,
   SERVER_PROBLEMS,
 } from "../../lib/openapi";
+import { ALICE, BOB, LOCAL_ADMIN_KEY } from "../../schemas/examples";
 import { MfaRequiredSchema } from "../mfa/mfa.schemas";
 import { authed, bearer, open } from "../presets";
 import {
@@ -40,7 +41,24 @@ export const register = createRoute({
   ...open,
   summary: "Register a user",
   description: `Creates a USER, or an ADMIN when \`secret_admin_key\` equals the configured key. ${rateLimited}`,
-  request: { body: { required: true, content: jsonContent(RegisterSchema) } },
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: RegisterSchema,
+          // Swagger UI offers these in a list, the first prefilled: the README's alice and bob.
+          examples: {
+            admin: {
+              summary: "alice, an ADMIN (with the local SECRET_ADMIN_KEY of npm run dev)",
+              value: { ...ALICE, secret_admin_key: LOCAL_ADMIN_KEY },
+            },
+            user: { summary: "bob, a USER (no secret_admin_key)", value: BOB },
+          },
+        },
+      },
+    },
+  },
   responses: {
     201: {
       description: "Registered",

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ALICE, NEXT_PASSWORD } from "../../schemas/examples";
 import {
   emailSchema,
   nameSchema,
@@ -28,15 +29,7 @@ export const RegisterSchema = z
         "Equal to the server's SECRET_ADMIN_KEY: the user is created as ADMIN. Any other value, or any value while no key is configured, is 403 invalid_admin_key.",
     }),
   })
-  .openapi("RegisterRequest", {
-    example: {
-      username: "alice",
-      email: "alice@example.com",
-      first_name: "Alice",
-      last_name: "Liddell",
-      password: "correct horse battery staple",
-    },
-  });
+  .openapi("RegisterRequest", { example: ALICE });
 
 export const RegisteredSchema = z
   .object({ message: z.literal("User registered successfully"), user: UserSchema })
@@ -45,7 +38,7 @@ export const RegisteredSchema = z
 export const LoginSchema = z
   .strictObject({ email: emailSchema, password: z.string().min(1).max(1024) })
   .openapi("LoginRequest", {
-    example: { email: "alice@example.com", password: "correct horse battery staple" },
+    example: { email: ALICE.email, password: ALICE.password },
   });
 
 export const tokenFields = {
@@ -125,7 +118,7 @@ export const ResetPasswordSchema = z
   .openapi("ResetPasswordRequest", {
     example: {
       reset_token: "3q2-7wJc0bXkR1sV8pLmT4yN6hA9dF2gZ5uE0oWiC7e",
-      new_password: "Amber-Compass-River-58",
+      new_password: NEXT_PASSWORD,
     },
   });
 
@@ -133,8 +126,8 @@ export const ChangePasswordSchema = z
   .strictObject({ current_password: z.string().min(1).max(1024), new_password: passwordSchema })
   .openapi("ChangePasswordRequest", {
     example: {
-      current_password: "correct horse battery staple",
-      new_password: "Amber-Compass-River-58",
+      current_password: ALICE.password,
+      new_password: NEXT_PASSWORD,
     },
   });
 

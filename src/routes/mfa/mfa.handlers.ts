@@ -1,6 +1,7 @@
 import { clientInfo, clientIp } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
 import type { AppRouteHandler } from "../../lib/openapi";
+import { qrCodeDataUri } from "../../lib/qr";
 import { verifyMfaToken } from "../../lib/tokens";
 import type { AuthEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
@@ -23,7 +24,11 @@ const factorOf = (body: { code?: string; recovery_code?: string }): SecondFactor
 export const setupTotp: AppRouteHandler<typeof routes.setupTotp, AuthEnv> = async (c) => {
   const { current_password } = c.req.valid("json");
   const { secret, otpauthUrl } = await setup(c.var.db, c.var.config, c.var.user, current_password);
-  return c.json({ secret, otpauth_url: otpauthUrl }, 200, NO_STORE);
+  return c.json(
+    { secret, otpauth_url: otpauthUrl, qr_code: qrCodeDataUri(otpauthUrl) },
+    200,
+    NO_STORE,
+  );
 };
 
 export const enableTotp: AppRouteHandler<typeof routes.enableTotp, AuthEnv> = async (c) => {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ALICE } from "../../schemas/examples";
 import { UserSchema } from "../../schemas/user";
 import { tokenFields } from "../auth/auth.schemas";
 
@@ -18,6 +19,12 @@ const mfaTokenSchema = z
   .max(2048)
   .openapi({ description: "The mfa_token from POST /auth/login" });
 
+/** How the document says "exactly one of `code` and `recovery_code`", which oneFactor checks. */
+const ONE_FACTOR = {
+  // A body with both matches both branches, which oneOf refuses.
+  oneOf: [{ required: ["code"] }, { required: ["recovery_code"] }],
+};
+
 /** Exactly one of `code` and `recovery_code`: a 422 naming the fields otherwise. */
 function oneFactor(body: { code?: string; recovery_code?: string }, ctx: z.RefinementCtx) {
   if ((body.code === undefined) === (body.recovery_code === undefined)) {
@@ -35,12 +42,12 @@ function oneFactor(body: { code?: string; recovery_code?: string }, ctx: z.Refin
 const currentPasswordSchema = z.string().min(1).max(1024).openapi({
   description:
     "The account's current password. Wrong ones count per user before they are checked (5 in 15 minutes, then 429).",
-  example: "correct horse battery staple",
+  example: ALICE.password,
 });
 
 export const TotpSetupRequestSchema = z
   .strictObject({ current_password: currentPasswordSchema })
-  .openapi("TotpSetupRequest", { example: { current_password: "correct horse battery staple" } });
+  .openapi("TotpSetupRequest", { example: { current_password: ALICE.password } });
 
 export const TotpSetupSchema = z
   .object({
@@ -53,6 +60,12 @@ export const TotpSetupSchema = z
       description: "The secret as a URL for authenticator apps; show it as a QR code",
       example:
         "otpauth://totp/User%20Management%20API:alice%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=User%20Management%20API&algorithm=SHA1&digits=6&period=30",
+    }),
+    qr_code: z.string().openapi({
+      description:
+        'The otpauth_url as a QR code, an SVG data URI for an image element: `<img src="…" alt="QR code for your authenticator app">`. Scan it with the app.',
+      pattern: "^data:image/svg\\+xml;base64,[A-Za-z0-9+/]+=*$",
+      example: "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=",
     }),
   })
   .openapi("TotpSetup");
@@ -81,7 +94,8 @@ export const TotpDisableSchema = z
   })
   .superRefine(oneFactor)
   .openapi("TotpDisableRequest", {
-    example: { current_password: "correct horse battery staple", code: "492039" },
+    ...ONE_FACTOR,
+    example: { current_password: ALICE.password, code: "492039" },
   });
 
 export const TotpDisabledSchema = z
@@ -96,6 +110,7 @@ export const MfaVerifySchema = z
   })
   .superRefine(oneFactor)
   .openapi("MfaVerifyRequest", {
+    ...ONE_FACTOR,
     example: { mfa_token: "eyJhbGciOiJIUzI1NiJ9...", code: "492039" },
   });
 

@@ -38,7 +38,7 @@ const ifMatch = z.object({
       param: { name: "if-match", in: "header" },
       // No example: Swagger UI would prefill it, and a made-up ETag fails every update with 412.
       description:
-        'Optional. The `ETag` of your last GET, quotes included (like `"3"`), makes the update conditional: if the user changed since, the answer is 412 and nothing changes. Leave it out to update unconditionally. Up to 20 comma-separated tags (any may match) or `*`; more is 422.',
+        'Optional. The `ETag` of your last GET, quotes included (like `"3"`), makes the update conditional: if the user changed since, the answer is 412 and nothing changes. Leave it out to update unconditionally; an empty `If-Match:` names no tag, so it matches nothing (412), never an unconditional update. Up to 20 comma-separated tags (any may match) or `*`; more is 422.',
     }),
 });
 
