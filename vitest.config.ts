@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { webauthnRedirect } from "./scripts/webauthn-trim";
 import { EXAMPLE_SIGNING_KEYS } from "./src/lib/signing-keys";
 
 export default defineConfig({
@@ -7,6 +8,13 @@ export default defineConfig({
     projects: [
       {
         plugins: [
+          // The Worker's cut of @simplewebauthn/server, as scripts/build-worker.ts bundles it.
+          {
+            name: "webauthn-trim",
+            enforce: "pre",
+            resolveId: (source: string, importer: string | undefined) =>
+              webauthnRedirect(source, importer),
+          },
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
             // Tests run the source; wrangler.toml's main is the bundle that deploys ship.
@@ -32,6 +40,9 @@ export default defineConfig({
                 MAIL_APP_NAME: "Acme Accounts",
                 // A fixed test key: 32 bytes, base64.
                 MFA_ENCRYPTION_KEY: "3q2+7w5xY1Q4Zk9vJmVtQ2FyZ29LZXlGb3JUZXN0czE=",
+                // The test authenticator (test/helpers/authenticator.ts) signs for this origin.
+                WEBAUTHN_RP_ID: "localhost",
+                WEBAUTHN_ORIGINS: "http://localhost:8787",
               },
             },
           })),

@@ -13,6 +13,7 @@ import { eventsRouter } from "./routes/events";
 import { healthRouter } from "./routes/health";
 import { keysRouter } from "./routes/keys";
 import { mfaRouter } from "./routes/mfa";
+import { passkeysRouter } from "./routes/passkeys";
 import { rootRouter } from "./routes/root";
 import { sessionsRouter } from "./routes/sessions";
 import { usersRouter } from "./routes/users";
@@ -79,6 +80,11 @@ const DOCUMENT_CONFIG = {
     { name: "Health", description: "Liveness, readiness, and where to start" },
     { name: "Auth", description: "Registration, login, sessions and passwords" },
     { name: "Two-factor", description: "TOTP two-factor login and recovery codes" },
+    {
+      name: "Passkeys",
+      description:
+        "Phishing-resistant login with WebAuthn passkeys: add them, log in with them (usernameless or email-first), manage them",
+    },
     { name: "Users", description: "User management" },
     { name: "Sessions", description: "The logins of a user, visible and endable" },
     { name: "Security events", description: "The append-only security log" },
@@ -101,6 +107,7 @@ export function createApp() {
     .route("/", authRouter)
     .route("/", keysRouter)
     .route("/", mfaRouter)
+    .route("/", passkeysRouter)
     .route("/", usersRouter)
     .route("/", sessionsRouter)
     .route("/", eventsRouter);

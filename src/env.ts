@@ -11,6 +11,7 @@ export const LIMITER_NAMES = [
   "VERIFY_EMAIL_LIMITER",
   "MFA_LIMITER",
   "INTROSPECT_LIMITER",
+  "PASSKEY_LIMITER",
 ] as const;
 export type LimiterName = (typeof LIMITER_NAMES)[number];
 
@@ -44,6 +45,42 @@ function productionLinkProblem(value: string): string | undefined {
 /** Hosts that are this machine: the only ones NEON_FETCH_ENDPOINT may name. */
 const isLoopbackHost = (hostname: string) =>
   hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+
+/**
+ * A relying party ID as WebAuthn takes it: a domain name (lowercase, no scheme, port or path),
+ * never an IP address.
+ */
+const RP_ID_PATTERN =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** The origins of WEBAUTHN_ORIGINS, as listed (comma-separated). */
+const originsOf = (value: string) =>
+  value
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+
+/**
+ * Why an origin cannot host ceremonies for the relying party, if it cannot: it must be a bare
+ * origin (scheme, host and port only) on the RP ID or a subdomain of it, and https: unless it is
+ * this machine (browsers offer WebAuthn over http: to localhost only).
+ */
+function originProblem(origin: string, rpId: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return `${origin} is not a URL`;
+  }
+  if (url.origin !== origin) return `${origin} must be a bare origin like https://app.example.com`;
+  if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`)) {
+    return `${origin} is not on WEBAUTHN_RP_ID (${rpId}) or a subdomain of it`;
+  }
+  if (url.protocol !== "https:" && !isLoopbackHost(url.hostname)) {
+    return `${origin} must use https: (http: only for localhost)`;
+  }
+  return undefined;
+}
 
 const seconds = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -109,6 +146,16 @@ const configSchema = z
       "must be base64 of at least 32 bytes (openssl rand -base64 32)",
     ),
     MAIL_APP_NAME: z.string().trim().min(1).max(100).default("User Management API"),
+    // The passkey relying party: its domain, the name authenticators show (MAIL_APP_NAME when
+    // unset) and the origins whose pages may run its ceremonies.
+    WEBAUTHN_RP_ID: z
+      .string()
+      .trim()
+      .regex(RP_ID_PATTERN, "must be a lowercase domain name, like example.com or localhost")
+      .refine((value) => !/^[\d.]+$/.test(value), "must be a domain name, not an IP address")
+      .default("localhost"),
+    WEBAUTHN_RP_NAME: z.string().trim().max(100).optional(),
+    WEBAUTHN_ORIGINS: z.string().default("http://localhost:8787"),
     CORS_ORIGINS: z.string().default("*"),
     // Set by `npm run dev` for each run; GET /health echoes it (X-Dev-Run) so the dev server
     // knows the Worker that answers is its own, not one left over from another run.
@@ -159,6 +206,20 @@ const configSchema = z
         issue("MFA_ENCRYPTION_KEY", "is the example or an all-zero key; set a random one");
       }
     }
+    const origins = originsOf(config.WEBAUTHN_ORIGINS);
+    if (origins.length === 0) issue("WEBAUTHN_ORIGINS", "must name at least one origin");
+    for (const origin of origins) {
+      const problem = originProblem(origin, config.WEBAUTHN_RP_ID);
+      if (problem) issue("WEBAUTHN_ORIGINS", problem);
+    }
+    // Outside local development passkeys must belong to the deployment's own domain: a passkey
+    // made for a placeholder or for localhost could never be used by anyone.
+    if (
+      !local &&
+      (isLoopbackHost(config.WEBAUTHN_RP_ID) || isReservedDomain(config.WEBAUTHN_RP_ID))
+    ) {
+      issue("WEBAUTHN_RP_ID", "must be your own domain, not localhost or an example domain");
+    }
     if (config.MAIL_PROVIDER === "resend" && !config.RESEND_API_KEY) {
       issue("RESEND_API_KEY", "is required when MAIL_PROVIDER is resend");
     }
@@ -166,6 +227,8 @@ const configSchema = z
   .transform(({ SECRETE_ADMIN_KEY, ...config }) => ({
     ...config,
     SECRET_ADMIN_KEY: config.SECRET_ADMIN_KEY ?? SECRETE_ADMIN_KEY,
+    WEBAUTHN_RP_NAME: config.WEBAUTHN_RP_NAME || config.MAIL_APP_NAME,
+    webauthnOrigins: originsOf(config.WEBAUTHN_ORIGINS),
     corsOrigins:
       config.CORS_ORIGINS.trim() === "*"
         ? ("*" as const)

@@ -17,6 +17,8 @@ const production = {
   PASSWORD_RESET_URL: "https://app.acme.dev/reset-password",
   EMAIL_VERIFY_URL: "https://app.acme.dev/verify-email",
   MFA_ENCRYPTION_KEY: "3q2+7w5xY1Q4Zk9vJmVtQ2FyZ29LZXlGb3JUZXN0czE=",
+  WEBAUTHN_RP_ID: "acme.dev",
+  WEBAUTHN_ORIGINS: "https://app.acme.dev,https://acme.dev",
 };
 
 async function configurationError(env: Record<string, unknown>) {
@@ -63,6 +65,14 @@ describe("configuration outside local development", () => {
       { MFA_ENCRYPTION_KEY: "bG9jYWwtZGV2ZWxvcG1lbnQtbWZhLWtleS0zMi1ieXRlcw==" },
     ],
     ["MFA_ENCRYPTION_KEY", { MFA_ENCRYPTION_KEY: btoa("\0".repeat(32)) }],
+    // Passkeys made for localhost or a placeholder domain could never be used by anyone.
+    ["WEBAUTHN_RP_ID", { WEBAUTHN_RP_ID: undefined, WEBAUTHN_ORIGINS: undefined }],
+    [
+      "WEBAUTHN_RP_ID",
+      { WEBAUTHN_RP_ID: "app.example.com", WEBAUTHN_ORIGINS: "https://app.example.com" },
+    ],
+    ["WEBAUTHN_ORIGINS", { WEBAUTHN_ORIGINS: "http://app.acme.dev" }],
+    ["WEBAUTHN_ORIGINS", { WEBAUTHN_ORIGINS: "https://evil.dev" }],
   ])("refuses an unsafe %s", async (name, env) => {
     expect(await configurationError(env)).toContain(name);
   });
@@ -72,8 +82,10 @@ describe("configuration outside local development", () => {
       MAIL_FROM: "Your App <no-reply@example.com>",
       PASSWORD_RESET_URL: "https://app.example.com/reset-password",
       EMAIL_VERIFY_URL: "https://app.example.com/verify-email",
+      WEBAUTHN_RP_ID: "app.example.com",
+      WEBAUTHN_ORIGINS: "https://app.example.com",
     });
-    for (const name of ["MAIL_FROM", "PASSWORD_RESET_URL", "EMAIL_VERIFY_URL"]) {
+    for (const name of ["MAIL_FROM", "PASSWORD_RESET_URL", "EMAIL_VERIFY_URL", "WEBAUTHN_RP_ID"]) {
       expect(detail).toContain(name);
     }
   });
@@ -89,6 +101,42 @@ describe("configuration outside local development", () => {
       },
     });
     expect(res.status, res.text).toBe(200);
+  });
+
+  it("allows passkeys for localhost over http: in local development", async () => {
+    const res = await call("/health", {
+      env: { WEBAUTHN_RP_ID: "localhost", WEBAUTHN_ORIGINS: "http://localhost:5173" },
+    });
+    expect(res.status, res.text).toBe(200);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    // Browsers offer WebAuthn over http: to localhost only; anything else is a typo or a hole.
+    [
+      "an http: origin off this machine",
+      { WEBAUTHN_RP_ID: "test.dev", WEBAUTHN_ORIGINS: "http://app.test.dev" },
+    ],
+    [
+      "an origin outside the RP ID",
+      { WEBAUTHN_RP_ID: "localhost", WEBAUTHN_ORIGINS: "http://127.0.0.1:8787" },
+    ],
+    [
+      "an origin with a path",
+      { WEBAUTHN_RP_ID: "localhost", WEBAUTHN_ORIGINS: "http://localhost:8787/passkeys" },
+    ],
+    ["no origin", { WEBAUTHN_RP_ID: "localhost", WEBAUTHN_ORIGINS: " , " }],
+    [
+      "an RP ID with a scheme",
+      { WEBAUTHN_RP_ID: "https://localhost", WEBAUTHN_ORIGINS: "http://localhost:8787" },
+    ],
+    [
+      "an IP address as RP ID",
+      { WEBAUTHN_RP_ID: "127.0.0.1", WEBAUTHN_ORIGINS: "http://127.0.0.1:8787" },
+    ],
+  ])("refuses passkey settings with %s, even locally", async (_, env) => {
+    expect(
+      await configurationError({ NEON_FETCH_ENDPOINT: "http://127.0.0.1:8788/sql", ...env }),
+    ).toMatch(/WEBAUTHN_(ORIGINS|RP_ID)/);
   });
 
   it.each(["http://example.com/sql", "http://10.0.0.5:8788/sql", "https://db.example.test/sql"])(

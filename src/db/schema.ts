@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
+  bigint,
   boolean,
   index,
   integer,
@@ -221,4 +222,53 @@ export const authThrottles = pgTable(
   (t) => [index("auth_throttles_window_idx").on(t.windowStartedAt)],
 );
 
+/**
+ * A user's passkeys (WebAuthn credentials): what verifying an assertion needs (the credential id
+ * and COSE public key, base64url, and the last signature counter) and what the user sees of them.
+ */
+export const passkeys = pgTable(
+  "passkeys",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    credentialId: text("credential_id").notNull(),
+    publicKey: text("public_key").notNull(),
+    // The authenticator's signature counter (an unsigned 32-bit number); 0 for those without one.
+    counter: bigint("counter", { mode: "number" }).notNull().default(0),
+    transports: text("transports").array().notNull().default(sql`'{}'::text[]`),
+    // `single_device` (bound to one authenticator) or `multi_device` (a synced passkey), and
+    // whether it is backed up now: both from the authenticator's flags, the latter kept current.
+    deviceType: text("device_type").notNull(),
+    backedUp: boolean("backed_up").notNull(),
+    name: text("name").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex("passkeys_credential_id_key").on(t.credentialId),
+    index("passkeys_user_idx").on(t.userId, t.createdAt),
+  ],
+);
+
+/**
+ * The challenges of WebAuthn ceremonies, kept by the server (never by the client): each is spent
+ * by the statement that deletes it, so it works once, and only for its ceremony, its user (a
+ * registration's) and within its lifetime.
+ */
+export const webauthnChallenges = pgTable(
+  "webauthn_challenges",
+  {
+    id: uuid("id").primaryKey(),
+    challenge: text("challenge").notNull(),
+    ceremony: text("ceremony").notNull(),
+    // No foreign key: a deleted user's challenge can do nothing, and the cron removes it.
+    userId: uuid("user_id"),
+    expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index("webauthn_challenges_expires_idx").on(t.expiresAt)],
+);
+
 export type UserRow = typeof users.$inferSelect;
+export type PasskeyRow = typeof passkeys.$inferSelect;

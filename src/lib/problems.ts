@@ -18,6 +18,11 @@ export const PROBLEMS = {
     status: 400,
     detail: "The two-factor code is incorrect, expired or already used.",
   },
+  invalid_passkey_response: {
+    status: 400,
+    detail:
+      "The passkey response did not verify, or its challenge is unknown, expired, used or not yours.",
+  },
   email_mismatch: {
     status: 400,
     detail: "The email does not match the account this reset token was sent to.",
@@ -54,6 +59,10 @@ export const PROBLEMS = {
   mfa_setup_required: {
     status: 409,
     detail: "Start with POST /auth/mfa/totp/setup: there is no pending secret to confirm.",
+  },
+  too_many_passkeys: {
+    status: 409,
+    detail: "The account has as many passkeys as it may have; remove one first.",
   },
   precondition_failed: { status: 412, detail: "If-Match does not match the current ETag." },
   payload_too_large: { status: 413, detail: "The request body is larger than 64 KiB." },
@@ -172,7 +181,8 @@ export const problems = {
     new ApiError("payload_too_large", `The request body is larger than ${limit}.`),
   routeNotFound: (method: string, path: string) =>
     new ApiError("not_found", `No route matches ${method} ${path}.`),
-  notFound: (what: "user" | "session") => new ApiError("not_found", `No ${what} has that id.`),
+  notFound: (what: "user" | "session" | "passkey") =>
+    new ApiError("not_found", `No ${what} has that id.`),
   /** A path that exists, asked with a method it does not take: RFC 9110 wants `Allow`. */
   methodNotAllowed: (method: string, path: string, allowed: string[]) =>
     new ApiError(
@@ -271,6 +281,8 @@ export const problems = {
     new ApiError("invalid_mfa_token", undefined, {
       headers: { "WWW-Authenticate": bearerChallenge({ error: "invalid_token" }) },
     }),
+  invalidPasskeyResponse: () => new ApiError("invalid_passkey_response"),
+  tooManyPasskeys: () => new ApiError("too_many_passkeys"),
   mfaAlreadyEnabled: () => new ApiError("mfa_already_enabled"),
   mfaNotEnabled: () => new ApiError("mfa_not_enabled"),
   mfaSetupRequired: () => new ApiError("mfa_setup_required"),

@@ -167,16 +167,17 @@ export type UserSort = z.output<typeof userSortSchema>;
  * names nothing is a 404), in any letter case, as UUIDs are case-insensitive. The pattern says the
  * same to tools, which read `format: uuid` in different ways.
  */
-export const idParam = z.object({
-  id: z
+export const uuidParam = (name: string) =>
+  z
     .guid("must be a UUID")
     .toLowerCase()
     .openapi({
-      param: { name: "id", in: "path" },
+      param: { name, in: "path" },
       pattern: "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
       example: "0193a4b2-7c1e-7d3a-9f10-2b3c4d5e6f70",
-    }),
-});
+    });
+
+export const idParam = z.object({ id: uuidParam("id") });
 
 /** The `{id}` of a path under /users. */
 export const UserIdParamSchema = idParam;

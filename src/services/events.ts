@@ -33,6 +33,9 @@ export const EVENT_TYPES = [
   "mfa.enabled",
   "mfa.disabled",
   "mfa.recovery_code_used",
+  "passkey.added",
+  "passkey.removed",
+  "passkey.counter_regressed",
   "user.imported",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import type { Config } from "../env";
 import { deleteExpiredVerifications } from "./email-verification";
 import { deleteOldEvents } from "./events";
+import { deleteExpiredChallenges } from "./passkeys";
 import { deleteEndedThrottles } from "./rate-limits";
 import { deleteDeadRefreshTokens, deleteExpiredResets } from "./sessions";
 
@@ -11,7 +12,7 @@ export const CLEANUP_BATCH = 5_000;
  * Statements per kind of row per run: up to 1,000,000 rows of each kind an hour, far more than
  * the API can add by itself (BENCHMARKS.md, "The cron at scale"), so that a backlog after an
  * outage or a flood drains within hours, while a run stays within a paid Worker's subrequests
- * (5 kinds x 200, the refresh tokens' two statements each: at most 1,200 of 10,000).
+ * (6 kinds x 200, the refresh tokens' two statements each: at most 1,400 of 10,000).
  */
 export const CLEANUP_MAX_BATCHES = 200;
 /** After this long a run starts no further statement; what is left waits for the next hour. */
@@ -35,7 +36,8 @@ async function inBatches(
 
 /**
  * The Cron Trigger's housekeeping, in bounded batches, each found through an index: tokens that
- * can never be used again, ended throttle windows and security events past their retention.
+ * can never be used again, ended throttle windows, expired passkey challenges and security events
+ * past their retention.
  * Answers how many rows of each went.
  */
 export async function cleanUp(
@@ -50,6 +52,7 @@ export async function cleanUp(
     resetTokens: await batched((limit) => deleteExpiredResets(db, limit)),
     verificationTokens: await batched((limit) => deleteExpiredVerifications(db, limit)),
     throttles: await batched((limit) => deleteEndedThrottles(db, limit)),
+    passkeyChallenges: await batched((limit) => deleteExpiredChallenges(db, limit)),
     events: await batched((limit) => deleteOldEvents(db, config.EVENTS_RETENTION_DAYS, limit)),
   };
 }

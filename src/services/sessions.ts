@@ -16,6 +16,9 @@ import { fetchPage, type ListSource, type Page, type PageRequest } from "./lists
 
 type SessionUser = Pick<UserRow, "id" | "role" | "tokenVersion">;
 
+/** The factors a login took, as its `login.succeeded` event records them. */
+export type LoginMethod = "password" | "password+totp" | "passkey";
+
 /** What a started or continued session hands the client. */
 export type SessionTokens = { accessToken: string; expiresIn: number; refreshToken: string };
 
@@ -39,8 +42,11 @@ export async function startSession(
   config: Config,
   user: SessionUser,
   context: EventContext,
-  /** What starting it means for the log: a login, or nothing more (a password change's own). */
-  event: "login.succeeded" | undefined,
+  /**
+   * What starting it means for the log: a login (`login.succeeded`, with the factors it took as
+   * its `method`), or nothing more (a password change's own session).
+   */
+  login: LoginMethod | undefined,
   alongside?: SQL,
 ) {
   const refreshToken = randomToken();
@@ -60,8 +66,15 @@ export async function startSession(
       ip: context.ip,
     })
     .returning({ userId: refreshTokens.userId });
-  const statement = event
-    ? db.execute(recorded(insert, context, sql`select user_id, ${event}, '{}'::jsonb from changed`))
+  const statement = login
+    ? db.execute(
+        recorded(
+          insert,
+          context,
+          sql`select user_id, 'login.succeeded', jsonb_build_object('method', ${login}::text)
+            from changed`,
+        ),
+      )
     : insert;
   try {
     if (alongside) await db.batch([db.execute(alongside), statement]);

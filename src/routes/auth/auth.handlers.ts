@@ -10,26 +10,14 @@ import { reissueVerification, verifyEmailWithToken } from "../../services/email-
 import { startMfaLogin } from "../../services/mfa";
 import { requestPasswordReset, resetPasswordWithToken } from "../../services/password-resets";
 import { enforceRateLimit } from "../../services/rate-limits";
-import {
-  endAllSessions,
-  endSession,
-  rotateSession,
-  type SessionTokens,
-  startSession,
-} from "../../services/sessions";
+import { endAllSessions, endSession, rotateSession, startSession } from "../../services/sessions";
 import { changeOwnPassword, checkCredentials, registerUser } from "../../services/users";
+import { loginBody, tokenBody } from "../login-response";
 import { mailVerificationLink } from "../verification-mail";
 import type * as routes from "./auth.routes";
 
 /** The client as the rate limits see it: its IP and, when the request names one, the account. */
 const client = (c: Context, account?: string) => ({ ip: clientIp(c), account });
-
-const tokenBody = (tokens: SessionTokens) => ({
-  access_token: tokens.accessToken,
-  token_type: "Bearer" as const,
-  expires_in: tokens.expiresIn,
-  refresh_token: tokens.refreshToken,
-});
 
 export const register: AppRouteHandler<typeof routes.register> = async (c) => {
   const body = c.req.valid("json");
@@ -77,8 +65,8 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
       NO_STORE,
     );
   }
-  const tokens = await startSession(db, config, user, clientInfo(c), "login.succeeded", release);
-  return c.json({ ...tokenBody(tokens), user: toPublicUser(user) }, 200, NO_STORE);
+  const tokens = await startSession(db, config, user, clientInfo(c), "password", release);
+  return c.json(loginBody(tokens, user), 200, NO_STORE);
 };
 
 export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {

@@ -15,6 +15,7 @@ import {
 } from "../../services/mfa";
 import { enforceRateLimit } from "../../services/rate-limits";
 import { startSession } from "../../services/sessions";
+import { loginBody } from "../login-response";
 import type * as routes from "./mfa.routes";
 
 /** The factor of a body the schema let through (exactly one of the two). */
@@ -74,14 +75,10 @@ export const verifyMfa: AppRouteHandler<typeof routes.verifyMfa> = async (c) => 
     factorOf(body),
     clientInfo(c),
   );
-  const tokens = await startSession(db, config, user, clientInfo(c), "login.succeeded");
+  const tokens = await startSession(db, config, user, clientInfo(c), "password+totp");
   return c.json(
     {
-      access_token: tokens.accessToken,
-      token_type: "Bearer" as const,
-      expires_in: tokens.expiresIn,
-      refresh_token: tokens.refreshToken,
-      user: toPublicUser(user),
+      ...loginBody(tokens, user),
       ...(recoveryCodesLeft === undefined ? {} : { recovery_codes_left: recoveryCodesLeft }),
     },
     200,

@@ -1,0 +1,133 @@
+import { clientInfo, clientIp } from "../../lib/client";
+import { NO_STORE } from "../../lib/error-handler";
+import type { AppRouteHandler } from "../../lib/openapi";
+import type { AuthEnv, TokenEnv } from "../../middleware/auth";
+import {
+  finishLogin,
+  finishRegistration,
+  listPasskeys,
+  type PasskeyInfo,
+  removePasskey,
+  renamePasskey,
+  startLogin,
+  startRegistration,
+} from "../../services/passkeys";
+import { enforceRateLimit } from "../../services/rate-limits";
+import { startSession } from "../../services/sessions";
+import { loginBody } from "../login-response";
+import type * as routes from "./passkeys.routes";
+
+const toPasskeyBody = (passkey: PasskeyInfo) => ({
+  id: passkey.id,
+  name: passkey.name,
+  created_at: passkey.createdAt.toISOString(),
+  last_used_at: passkey.lastUsedAt?.toISOString() ?? null,
+  backed_up: passkey.backedUp,
+  device_type: passkey.deviceType as "single_device" | "multi_device",
+  transports: passkey.transports,
+});
+
+export const registerOptions: AppRouteHandler<typeof routes.registerOptions, AuthEnv> = async (
+  c,
+) => {
+  const body = c.req.valid("json") ?? {};
+  const { challengeId, options } = await startRegistration(
+    c.var.db,
+    c.var.config,
+    c.var.user,
+    c.var.claims.sid,
+    body.current_password,
+  );
+  return c.json({ challenge_id: challengeId, options }, 200, NO_STORE);
+};
+
+export const registerVerify: AppRouteHandler<typeof routes.registerVerify, AuthEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const passkey = await finishRegistration(
+    c.var.db,
+    c.var.config,
+    c.var.user,
+    { challengeId: body.challenge_id, response: body.response, name: body.name },
+    clientInfo(c),
+  );
+  return c.json(toPasskeyBody(passkey), 201, NO_STORE);
+};
+
+export const loginOptions: AppRouteHandler<typeof routes.loginOptions> = async (c) => {
+  const { email } = c.req.valid("json") ?? {};
+  await enforceRateLimit(c.env, "PASSKEY_LIMITER", { ip: clientIp(c), account: email });
+  const { challengeId, options } = await startLogin(c.var.db, c.var.config, email);
+  return c.json({ challenge_id: challengeId, options }, 200, NO_STORE);
+};
+
+export const loginVerify: AppRouteHandler<typeof routes.loginVerify> = async (c) => {
+  const { challenge_id, response } = c.req.valid("json");
+  const { config, db } = c.var;
+  // Per credential as well: assertions for one passkey sent from many addresses meet one limit.
+  await enforceRateLimit(c.env, "PASSKEY_LIMITER", {
+    ip: clientIp(c),
+    account: `passkey:${response.id}`,
+  });
+  const { user, alongside } = await finishLogin(
+    db,
+    config,
+    { challengeId: challenge_id, response },
+    clientInfo(c),
+  );
+  const tokens = await startSession(db, config, user, clientInfo(c), "passkey", alongside);
+  return c.json(loginBody(tokens, user), 200, NO_STORE);
+};
+
+export const listMyPasskeys: AppRouteHandler<typeof routes.listMyPasskeys, TokenEnv> = async (
+  c,
+) => {
+  const list = await listPasskeys(c.var.db, c.var.claims, c.var.claims.sub);
+  return c.json(list.map(toPasskeyBody), 200, NO_STORE);
+};
+
+export const renameMyPasskey: AppRouteHandler<typeof routes.renameMyPasskey, TokenEnv> = async (
+  c,
+) => {
+  const passkey = await renamePasskey(
+    c.var.db,
+    c.var.claims,
+    c.req.valid("param").id,
+    c.req.valid("json").name,
+  );
+  return c.json(toPasskeyBody(passkey), 200, NO_STORE);
+};
+
+export const removeMyPasskey: AppRouteHandler<typeof routes.removeMyPasskey, TokenEnv> = async (
+  c,
+) => {
+  const { claims } = c.var;
+  await removePasskey(
+    c.var.db,
+    claims,
+    { userId: claims.sub, passkeyId: c.req.valid("param").id },
+    clientInfo(c),
+  );
+  return c.body(null, 204);
+};
+
+export const listUserPasskeys: AppRouteHandler<typeof routes.listUserPasskeys, TokenEnv> = async (
+  c,
+) => {
+  const list = await listPasskeys(c.var.db, c.var.claims, c.req.valid("param").id, {
+    mustExist: true,
+  });
+  return c.json(list.map(toPasskeyBody), 200, NO_STORE);
+};
+
+export const removeUserPasskey: AppRouteHandler<typeof routes.removeUserPasskey, TokenEnv> = async (
+  c,
+) => {
+  const { id, passkey_id } = c.req.valid("param");
+  await removePasskey(
+    c.var.db,
+    c.var.claims,
+    { userId: id, passkeyId: passkey_id },
+    { ...clientInfo(c), actorId: c.var.claims.sub },
+  );
+  return c.body(null, 204);
+};
