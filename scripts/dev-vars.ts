@@ -96,3 +96,17 @@ export function emailLinkVars(vars: Record<string, string>, base: string): Recor
   }
   return links;
 }
+
+/**
+ * The passkey settings for a dev server on `port`: the relying party `localhost` and this
+ * server's own origin, `http://localhost:PORT` (browsers offer passkeys over http: to localhost
+ * only, and the origin's host must be the RP ID: not 127.0.0.1), unless .dev.vars names a
+ * relying party of its own (then its WEBAUTHN_ORIGINS go with it).
+ */
+export function passkeyVars(vars: Record<string, string>, port: number): Record<string, string> {
+  if (vars.WEBAUTHN_RP_ID && vars.WEBAUTHN_RP_ID !== "localhost") return {};
+  return {
+    WEBAUTHN_RP_ID: "localhost",
+    ...(vars.WEBAUTHN_ORIGINS ? {} : { WEBAUTHN_ORIGINS: `http://localhost:${port}` }),
+  };
+}

@@ -20,6 +20,7 @@ import {
   databaseTargetOf,
   emailLinkVars,
   ensureDevVars,
+  passkeyVars,
   readDevVars,
   redactUrl,
 } from "./dev-vars.ts";
@@ -99,8 +100,9 @@ async function main(): Promise<void> {
     "--var",
     `DEV_RUN_ID:${runId}`,
   ];
-  for (const [name, url] of Object.entries(emailLinkVars(vars, base))) {
-    args.push("--var", `${name}:${url}`);
+  const passkeys = passkeyVars(vars, port);
+  for (const [name, value] of Object.entries({ ...emailLinkVars(vars, base), ...passkeys })) {
+    args.push("--var", `${name}:${value}`);
   }
   if (endpoint && workerDatabaseUrl) {
     // --var bindings override .dev.vars; the endpoint's URL is no secret.
