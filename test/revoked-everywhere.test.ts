@@ -36,13 +36,15 @@ async function expectAllRefused(session: Session, otherId: string) {
   for (const { method, path, hasBody } of operations) {
     // Their own id, and someone else's: both must be refused alike.
     for (const id of [session.id, otherId]) {
-      const url = path.replace("{id}", id);
+      const url = path.replace("{id}", id).replace("{passkey_id}", crypto.randomUUID());
       const body =
         path === "/users/import"
           ? { users: [{ ...REVOKED_IMPORT, first_name: "Revoked", last_name: "Import" }] }
           : path.startsWith("/users/")
             ? { first_name: "Revoked" }
-            : {};
+            : path === "/auth/passkeys/{id}"
+              ? { name: "Revoked" }
+              : {};
       const res = await call(url, {
         method,
         token: session.token,

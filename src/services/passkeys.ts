@@ -230,15 +230,15 @@ export async function finishRegistration(
  * can tell it from a real passkey's id without trying it.
  */
 async function decoyCredential(secret: string, email: string) {
-  const mac = decodeBase64urlIgnorePadding(
-    await derivedToken(secret, "passkey-decoy", email.toLowerCase()),
-  );
+  const derived = async (purpose: string) =>
+    decodeBase64urlIgnorePadding(await derivedToken(secret, purpose, email.toLowerCase()));
+  const [id, shape] = await Promise.all([derived("passkey-decoy"), derived("passkey-decoy-shape")]);
+  // The lengths of the credential ids of common authenticators (16, 20 and 32 bytes).
   const lengths = [16, 20, 32];
   const transports = [["hybrid", "internal"], ["internal"]];
-  const length = lengths[(mac[0] ?? 0) % lengths.length] ?? 32;
   return {
-    id: base64url(mac.subarray(1, 1 + length)),
-    transports: transports[(mac[1] ?? 0) % transports.length],
+    id: base64url(id.subarray(0, lengths[(shape[0] ?? 0) % lengths.length])),
+    transports: transports[(shape[1] ?? 0) % transports.length],
   };
 }
 
