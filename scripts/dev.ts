@@ -153,6 +153,10 @@ async function main(): Promise<void> {
         `    API          ${base}`,
         `    Swagger UI   ${base}/apidocs`,
         `    OpenAPI      ${base}/openapi.json`,
+        // Passkeys belong to the relying party's host: localhost, not 127.0.0.1.
+        ...(passkeys.WEBAUTHN_ORIGINS
+          ? [`    Passkeys     ${passkeys.WEBAUTHN_ORIGINS}/passkeys`]
+          : []),
         `    Database     ${database}`,
         "  Ctrl-C stops everything.",
         line,

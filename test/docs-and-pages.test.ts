@@ -87,6 +87,35 @@ describe.each([
   });
 });
 
+describe("GET /passkeys", () => {
+  it("is a page under the same strict CSP, its script a file that uses the public API only", async () => {
+    const res = await call("/passkeys");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("unsafe");
+    expectNoInlineScript(res.text);
+    expect(res.text).toContain('src="/pages/passkeys.js"');
+    for (const id of ["password-form", "token-form", "add-form", "passkey-form", "result"]) {
+      expect(res.text).toContain(`id="${id}"`);
+    }
+    await expectLocalAssets(res, "/pages/");
+    const script = await (await assets.fetch("http://localhost/pages/passkeys.js")).text();
+    for (const endpoint of [
+      "register/options",
+      "register/verify",
+      "login/options",
+      "login/verify",
+    ]) {
+      expect(script).toContain(`/auth/passkeys/${endpoint}`);
+    }
+    expect(script).toContain("parseCreationOptionsFromJSON");
+    expect(script).not.toContain("innerHTML");
+  });
+});
+
 describe("a known path asked with another method", () => {
   it.each([
     ["DELETE", "/auth/login", "POST"],

@@ -1,6 +1,6 @@
-// The HTML the Worker serves: Swagger UI at /apidocs, and the two pages the emails link to in
-// local development (PASSWORD_RESET_URL and EMAIL_VERIFY_URL point at them unless a front end of
-// its own takes their place). None has an inline script: each loads its script from the static
+// The HTML the Worker serves: Swagger UI at /apidocs, the two pages the emails link to in local
+// development (PASSWORD_RESET_URL and EMAIL_VERIFY_URL point at them unless a front end of its
+// own takes their place), and /passkeys, where a developer tries passkeys in a real browser. None has an inline script: each loads its script from the static
 // assets in public/, so each CSP allows scripts from this origin only.
 import { SwaggerUI } from "@hono/swagger-ui";
 import { NO_STORE } from "../lib/error-handler";
@@ -59,10 +59,11 @@ ${SwaggerUI({
 </html>
 `;
 
-type Page = { title: string; intro: string; form: string };
+/** A page's text and forms, and the script in public/ that drives them. */
+type Page = { title: string; intro: string; form: string; script?: string };
 
-/** A page of one form, driven by public/pages/form.js: it posts the fields as JSON. */
-const page = ({ title, intro, form }: Page) => `<!doctype html>
+/** A page of forms, by default one driven by public/pages/form.js (it posts the fields as JSON). */
+const page = ({ title, intro, form, script = "/pages/form.js" }: Page) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -71,7 +72,7 @@ const page = ({ title, intro, form }: Page) => `<!doctype html>
 <title>${title} · User Management API</title>
 <link rel="icon" href="${ICON}">
 <link rel="stylesheet" href="/pages/pages.css">
-<script src="/pages/form.js" defer></script>
+<script src="${script}" defer></script>
 </head>
 <body>
 <main>
@@ -107,6 +108,51 @@ const verifyEmailPage = page({
 </form>`,
 });
 
+// Everything it does goes through the public API with the browser's own WebAuthn JSON helpers.
+// Passkeys work only where the page's host is WEBAUTHN_RP_ID (localhost under `npm run dev`).
+const passkeysPage = page({
+  title: "Passkeys",
+  intro:
+    "Sign in, add a passkey to the account, then sign in with it. Open this page at localhost (not 127.0.0.1): a passkey belongs to the relying party's domain.",
+  script: "/pages/passkeys.js",
+  form: `<section>
+<h2>1. Sign in</h2>
+<p id="who">Not signed in.</p>
+<div id="sign-in">
+<form id="password-form">
+<label>Email <input name="email" type="email" autocomplete="username" required></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in with password</button>
+</form>
+<details>
+<summary>Or use an access token</summary>
+<form id="token-form">
+<label>Access token <input name="token" autocomplete="off" spellcheck="false" required></label>
+<button type="submit">Use this token</button>
+</form>
+</details>
+</div>
+<button id="sign-out" type="button" hidden>Sign out</button>
+</section>
+<section id="add" hidden>
+<h2>2. Add a passkey</h2>
+<form id="add-form">
+<label>Name <input name="name" maxlength="64" placeholder="This laptop"></label>
+<label>Current password <small>(not needed within 5 minutes of signing in)</small> <input name="current_password" type="password" autocomplete="current-password"></label>
+<button type="submit">Add a passkey</button>
+</form>
+<p id="no-passkeys">No passkey yet.</p>
+<ul id="passkeys"></ul>
+</section>
+<section>
+<h2>3. Sign in with a passkey</h2>
+<form id="passkey-form">
+<label>Email <small>(optional: leave it empty to pick one of this device's passkeys)</small> <input name="email" type="email" autocomplete="username webauthn"></label>
+<button type="submit">Sign in with a passkey</button>
+</form>
+</section>`,
+});
+
 function htmlPage(html: string, csp: string) {
   return new Response(html, {
     headers: {
@@ -123,3 +169,4 @@ for (const path of ["/apidocs", "/apidocs/"]) {
 }
 pagesRouter.get("/reset-password", () => htmlPage(resetPasswordPage, pageCsp));
 pagesRouter.get("/verify-email", () => htmlPage(verifyEmailPage, pageCsp));
+pagesRouter.get("/passkeys", () => htmlPage(passkeysPage, pageCsp));
