@@ -38,6 +38,10 @@ function workerdConfig(
     readFileSync(join(root, "wrangler.toml"), "utf8"),
   )?.[1];
   if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
+  // The Worker's flags as deployed (nodejs_als: the request log's async context).
+  const compatibilityFlags = /^compatibility_flags\s*=\s*(\[[^\]]*\])/m.exec(
+    readFileSync(join(root, "wrangler.toml"), "utf8"),
+  )?.[1];
   // JSON string literals are valid Cap'n Proto text literals for these ASCII values.
   const text = (value: string) => JSON.stringify(value);
   const bindingList = [
@@ -72,6 +76,7 @@ const config :Workerd.Config = (
 const api :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = embed "worker.js")],
   compatibilityDate = ${text(compatibilityDate)},
+  compatibilityFlags = ${compatibilityFlags ?? "[]"},
   bindings = [
 ${bindingList}
   ],
