@@ -22,6 +22,7 @@ import {
   resultsPath,
   rounds,
   seconds,
+  seedOnly,
   sizes,
   warmupSeconds,
 } from "./settings.ts";
@@ -65,6 +66,14 @@ async function main(): Promise<void> {
       console.warn("Note: on PGlite the bench measures one size only, the smallest (no curve).");
       break;
     }
+  }
+  if (seedOnly) {
+    console.log(
+      keep
+        ? "Seeded; BENCH_SEED_ONLY=1 stops here."
+        : "BENCH_SEED_ONLY=1 without BENCH_KEEP: nothing kept.",
+    );
+    return;
   }
   const lists = stages.map((stage) => scenarios(stage.seeded, stage.workerd.references));
   const runs = lists.map((list) => list.map((): Measurement[] => []));

@@ -7,7 +7,9 @@
 // size only, the smallest), BENCH_KEEP (1): 0 drops the seeded databases afterwards instead of
 // keeping them for the next run (stage.ts), and BENCH_PLANS (1): 0 skips the query plans and the
 // cron's batches at the largest size (plans.ts). BENCH_QUICK=1 is a short run: 1 round of 2 s,
-// sizes 10000 and 100000, unless those are set too.
+// sizes 10000 and 100000, unless those are set too. BENCH_SEED_ONLY=1 seeds the sizes' kept
+// databases and stops there, so that seeding (minutes at 1,000,000 users) and measuring can be run
+// apart.
 import { join, resolve } from "node:path";
 
 export const root = resolve(import.meta.dirname, "../..");
@@ -47,6 +49,7 @@ export const BCRYPT_COST = 10;
 export const loginConnections = 4;
 export const loginSeconds = Math.max(2, Math.round(seconds / 2));
 export const plans = process.env.BENCH_PLANS !== "0";
+export const seedOnly = process.env.BENCH_SEED_ONLY === "1";
 
 function positiveFromEnv(name: string, fallback: number): number {
   const text = process.env[name];

@@ -15,24 +15,34 @@ export function randomToken(): string {
 const hmacKeys = new Map<string, Promise<CryptoKey>>();
 
 /**
+ * An HMAC-SHA-256 key made from a server secret, imported once per isolate and set of usages:
+ * importing it again on every MAC would cost more than the MAC. The secrets are configuration
+ * (JWT_SECRET and keys derived from it), so the map stays as small as the configuration.
+ */
+export function importedHmacKey(raw: string, usages: ("sign" | "verify")[]): Promise<CryptoKey> {
+  const id = `${usages.join(",")}\u0000${raw}`;
+  let key = hmacKeys.get(id);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      encoder.encode(raw),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      usages,
+    );
+    hmacKeys.set(id, key);
+  }
+  return key;
+}
+
+/**
  * A token derived from another with a server key: HMAC-SHA-256 under a key made from the secret
  * and a purpose label (so one secret serves several purposes without their outputs meeting),
  * base64url like every token. Deterministic, so the same input gives the same token again.
  */
 export async function derivedToken(secret: string, purpose: string, input: string) {
-  const id = `${purpose}\u0000${secret}`;
-  let key = hmacKeys.get(id);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      "raw",
-      encoder.encode(id),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    hmacKeys.set(id, key);
-  }
-  const mac = await crypto.subtle.sign("HMAC", await key, encoder.encode(input));
+  const key = await importedHmacKey(`${purpose}\u0000${secret}`, ["sign"]);
+  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(input));
   return base64url(new Uint8Array(mac));
 }
 

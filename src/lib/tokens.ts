@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import { roleEnum } from "../db/schema";
 import { type Config, ConfigError } from "../env";
+import { importedHmacKey } from "./crypto";
 import { problems } from "./problems";
 import {
   publicJwk,
@@ -227,26 +228,8 @@ async function verifiedPayload(
 /** Seconds an mfa_token lives: the time to open the authenticator app and type a code. */
 export const MFA_TOKEN_TTL = 300;
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-/**
- * The HS256 key of JWT_SECRET, imported once: hono/jwt would otherwise import it from the string
- * on every sign and verify.
- */
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      "raw",
-      encoder.encode(secret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign", "verify"],
-    );
-    hmacKeys.set(secret, key);
-  }
-  return key;
-}
+/** mfa_tokens are HS256 under JWT_SECRET: one key, imported once, signs and verifies them. */
+const HS256_USAGES: ("sign" | "verify")[] = ["sign", "verify"];
 
 /**
  * The proof that the password was right, which POST /auth/mfa/verify trades with a second
@@ -264,14 +247,19 @@ export async function signMfaToken(
     ...claimsBase(INTERNAL_ISSUER, MFA_TOKEN_TTL),
   };
   return {
-    token: await sign(claims, await hmacKey(config.JWT_SECRET), "HS256"),
+    token: await sign(claims, await importedHmacKey(config.JWT_SECRET, HS256_USAGES), "HS256"),
     expiresIn: MFA_TOKEN_TTL,
   };
 }
 
 /** Verifies an mfa_token: HS256 under JWT_SECRET, expiry, issuer, audience, claims' schema. */
 export async function verifyMfaToken(token: string, secret: string): Promise<MfaClaims> {
-  const payload = await verifiedPayload(token, await hmacKey(secret), "HS256", INTERNAL_ISSUER);
+  const payload = await verifiedPayload(
+    token,
+    await importedHmacKey(secret, HS256_USAGES),
+    "HS256",
+    INTERNAL_ISSUER,
+  );
   const claims = mfaClaimsSchema.safeParse(payload);
   if (!claims.success) throw problems.invalidMfaToken();
   return claims.data;
