@@ -2,10 +2,11 @@
 // Analytics Engine dataset where the Worker reads its METRICS binding.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { pseudonym } from "../src/lib/pseudonym";
 import { NEW_PASSWORD, PASSWORD, registration, signUp } from "./helpers/factories";
 import { forgot, mailedToken, reset } from "./helpers/password-reset";
 import { changePassword, refresh } from "./helpers/sessions";
-import { type CallOptions, call, DATABASE_DOWN, randomIp } from "./helpers/worker";
+import { type CallOptions, call, DATABASE_DOWN, randomIp, testEnv } from "./helpers/worker";
 
 type DataPoint = { indexes: string[]; blobs: string[]; doubles: number[] };
 
@@ -69,7 +70,9 @@ describe("auth metrics", () => {
     expect(metrics.of("login").map((point) => point.blobs[0])).toEqual(["succeeded", "failed"]);
     const [succeeded, failed] = metrics.of("login");
     // The account is a keyed hash of the email: the same for both attempts, never the address.
-    expect(succeeded?.blobs[5]).toMatch(/^[\w-]{16}$/);
+    expect(succeeded?.blobs[5]).toBe(
+      await pseudonym(String(testEnv.JWT_SECRET), "email", body.email.toUpperCase()),
+    );
     expect(failed?.blobs[5]).toBe(succeeded?.blobs[5]);
     expect(metrics.of("refresh_reuse")).toHaveLength(1);
     expect(metrics.of("reset_requested")).toHaveLength(1);

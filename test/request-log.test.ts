@@ -1,11 +1,12 @@
 // The one structured line per request (middleware/request-log.ts), read from real requests.
 import { afterEach, describe, expect, it } from "vitest";
+import { pseudonym } from "../src/lib/pseudonym";
 import { NEW_PASSWORD, PASSWORD, registerUser, registration, signUp } from "./helpers/factories";
 import { captureLogs, expectSafeLines, type RequestLine } from "./helpers/logs";
 import { forgot, mailedToken, reset } from "./helpers/password-reset";
 import { refresh } from "./helpers/sessions";
 import { getUser } from "./helpers/users";
-import { type CallResult, call, randomIp } from "./helpers/worker";
+import { type CallResult, call, randomIp, testEnv } from "./helpers/worker";
 
 let logs: ReturnType<typeof captureLogs> | undefined;
 afterEach(() => logs?.restore());
@@ -85,8 +86,8 @@ describe("the request log line", () => {
     const read = byRoute("/users/{id}");
     expect(read).toHaveLength(1);
     expect(read[0]).toMatchObject({ method: "GET", status: 200, db_trips: 1 });
-    // The admin's keyed hash: present, stable, and not the id.
-    expect(read[0]?.user).toMatch(/^[\w-]{16}$/);
+    // The admin's keyed hash: HMAC under a key from JWT_SECRET, truncated; not the id.
+    expect(read[0]?.user).toBe(await pseudonym(String(testEnv.JWT_SECRET), "user", admin.id));
     expect(byRoute("unmatched")).toMatchObject([{ status: 404, code: "not_found", db_trips: 0 }]);
     expect(byRoute("/auth/register").map((line) => line.code)).toEqual([
       undefined,

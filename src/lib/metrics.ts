@@ -61,6 +61,19 @@ type Point = {
 
 let disabledNoted = false;
 
+/** Says once per isolate that there is no METRICS binding, so no metric is written. */
+export function noteMetricsOff(): void {
+  if (disabledNoted) return;
+  disabledNoted = true;
+  console.log(
+    JSON.stringify({
+      level: "warn",
+      event: "metrics_disabled",
+      reason: "no METRICS binding ([[analytics_engine_datasets]] in wrangler.toml)",
+    }),
+  );
+}
+
 /** Writes one data point for the (current) request, if metrics are on; never throws. */
 export function writeMetric(
   event: MetricEvent,
@@ -70,16 +83,7 @@ export function writeMetric(
   if (!stats) return;
   const dataset = stats.metrics;
   if (!dataset) {
-    if (!disabledNoted) {
-      disabledNoted = true;
-      console.log(
-        JSON.stringify({
-          level: "warn",
-          event: "metrics_disabled",
-          reason: "no METRICS binding ([[analytics_engine_datasets]] in wrangler.toml)",
-        }),
-      );
-    }
+    noteMetricsOff();
     return;
   }
   try {
@@ -106,7 +110,10 @@ export async function countLogin(
   outcome: LoginOutcome,
   email?: string,
 ): Promise<void> {
-  if (!currentStats()?.metrics) return writeMetric("login", { detail: outcome });
+  if (!currentStats()?.metrics) {
+    writeMetric("login", { detail: outcome });
+    return;
+  }
   const account = email ? await pseudonym(config.JWT_SECRET, "email", email) : undefined;
   writeMetric("login", { detail: outcome, account });
 }

@@ -19,6 +19,8 @@ export type RequestStats = {
   country?: string;
   /** The Analytics Engine dataset (the METRICS binding); undefined turns metrics off. */
   metrics?: AnalyticsEngineDataset;
+  /** The runtime's custom spans for this request (ExecutionContext.tracing), where it has them. */
+  tracing?: Tracing;
 };
 
 const storage = new AsyncLocalStorage<RequestStats>();

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../env";
-import { writeMetric } from "../lib/metrics";
+import { noteMetricsOff, writeMetric } from "../lib/metrics";
 import { pseudonym } from "../lib/pseudonym";
 import { newStats, type RequestStats, withStats } from "../lib/request-context";
 
@@ -66,6 +66,16 @@ export function readableLine(line: RequestLine): string {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
+/** The request's custom spans; none where hono has no ExecutionContext (a request in Node). */
+function tracingOf(c: Context): Tracing | undefined {
+  try {
+    // hono's own ExecutionContext type does not list it; Workers' does.
+    return (c.executionCtx as { tracing?: Tracing }).tracing;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One structured line per request, written when the answer is ready: which route (its pattern,
  * never the raw path, which holds ids, and never the query, which may hold tokens and emails),
@@ -75,12 +85,19 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
  * counted on this request's own stats.
  */
 export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Nothing to observe (LOG_FORMAT=off and no METRICS binding): no bookkeeping at all. Read from
+  // the bindings as they are: the validated configuration is put in context further down.
+  if (c.env.LOG_FORMAT === "off" && !c.env.METRICS) {
+    noteMetricsOff();
+    return next();
+  }
   const started = performance.now();
   const stats: RequestStats = newStats();
   const cf = c.req.raw.cf as { colo?: string; country?: string } | undefined;
   stats.colo = cf?.colo;
   stats.country = cf?.country;
   stats.metrics = c.env.METRICS;
+  stats.tracing = tracingOf(c);
   await withStats(stats, next);
   const status = c.res.status;
   const line: RequestLine = {
