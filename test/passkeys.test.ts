@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { type Bindings, loadConfig } from "../src/env";
+import { pseudonym } from "../src/lib/pseudonym";
 import { totpCode, totpStep } from "../src/lib/totp";
 import { cleanUp } from "../src/services/housekeeping";
 import { b64url, FLAGS, SoftAuthenticator, type Tamper } from "./helpers/authenticator";
@@ -522,6 +523,32 @@ describe("login", () => {
     for (let i = 0; i < 3; i++) {
       expect((await passkeyLogin(authenticator, { counter: 0 })).status).toBe(200);
     }
+  });
+
+  it("counts its outcomes in the auth metrics, as password logins are: passkey, then failed", async () => {
+    const points: { indexes: string[]; blobs: string[] }[] = [];
+    const METRICS = {
+      writeDataPoint: (point: { indexes: string[]; blobs: string[] }) =>
+        points.push(structuredClone(point)),
+    };
+    const session = await signUp();
+    const { authenticator } = await addPasskey(session);
+    const verifyCounted = async (tamper: Tamper) => {
+      const started = await startedLogin();
+      const response = await authenticator.get(started.options as never, tamper);
+      return call("/auth/passkeys/login/verify", {
+        body: { challenge_id: started.challenge_id, response },
+        env: { METRICS },
+      });
+    };
+    expect((await verifyCounted({})).status).toBe(200);
+    expectRefused(await verifyCounted({ origin: "https://evil.example" }));
+    const logins = points.filter((point) => point.indexes[0] === "login");
+    expect(logins.map((point) => point.blobs[0])).toEqual(["passkey", "failed"]);
+    // The account is a keyed hash of its email, never the address.
+    expect(logins[0]?.blobs[5]).toBe(
+      await pseudonym(String(testEnv.JWT_SECRET), "email", session.email),
+    );
   });
 
   it("is rate limited per client IP", async () => {

@@ -1,6 +1,9 @@
 import { clientInfo, clientIp } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
+import { countLogin, failedLoginOutcome } from "../../lib/metrics";
 import type { AppRouteHandler } from "../../lib/openapi";
+import { ApiError } from "../../lib/problems";
+import { noteUser } from "../../lib/request-context";
 import type { AuthEnv, TokenEnv } from "../../middleware/auth";
 import {
   finishLogin,
@@ -63,19 +66,28 @@ export const loginOptions: AppRouteHandler<typeof routes.loginOptions> = async (
 export const loginVerify: AppRouteHandler<typeof routes.loginVerify> = async (c) => {
   const { challenge_id, response } = c.req.valid("json");
   const { config, db } = c.var;
-  // Per credential as well: assertions for one passkey sent from many addresses meet one limit.
-  await enforceRateLimit(c.env, "PASSKEY_LIMITER", {
-    ip: clientIp(c),
-    account: `passkey:${response.id}`,
-  });
-  const { user, alongside } = await finishLogin(
-    db,
-    config,
-    { challengeId: challenge_id, response },
-    clientInfo(c),
-  );
-  const tokens = await startSession(db, config, user, clientInfo(c), "passkey", alongside);
-  return c.json(loginBody(tokens, user), 200, NO_STORE);
+  try {
+    // Per credential as well: assertions for one passkey sent from many addresses meet one limit.
+    await enforceRateLimit(c.env, "PASSKEY_LIMITER", {
+      ip: clientIp(c),
+      account: `passkey:${response.id}`,
+    });
+    const { user, alongside } = await finishLogin(
+      db,
+      config,
+      { challengeId: challenge_id, response },
+      clientInfo(c),
+    );
+    noteUser(user.id);
+    const tokens = await startSession(db, config, user, clientInfo(c), "passkey", alongside);
+    await countLogin(config, "passkey", user.email);
+    return c.json(loginBody(tokens, user), 200, NO_STORE);
+  } catch (error) {
+    // Counted as password logins are: a refusal is "failed" (no account is known for it).
+    const outcome = failedLoginOutcome(error instanceof ApiError ? error.status : undefined);
+    if (outcome) await countLogin(config, outcome);
+    throw error;
+  }
 };
 
 export const listMyPasskeys: AppRouteHandler<typeof routes.listMyPasskeys, TokenEnv> = async (
