@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { countUsers, PER_USER } from "./bulk.ts";
 import { openChains } from "./chains.ts";
 import { recordAs } from "./database.ts";
-import { recordListStatements } from "./list-plans.ts";
+import { tryRecordListStatements } from "./list-plans.ts";
 import { failedMeasurement, type Measurement, measure, medianOfRounds } from "./measure.ts";
 import { explainRecorded, runCronOnce } from "./plans.ts";
 import { runToEnd } from "./processes.ts";
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   let cron: Report["cron"];
   if (plans && largest) {
     console.log("Requesting each other list once, for its plan...");
-    await recordListStatements(largest);
+    await tryRecordListStatements(largest);
     console.log(`Running one batch of each of the cron's deletes...`);
     cron = await runCronOnce(largest.database);
     console.log(`Explaining the statements at ${largest.users.toLocaleString("en")} users...`);

@@ -5,15 +5,27 @@
 // and the session lists, all at 1,000,000 users.
 import { username } from "./bulk.ts";
 import { recordAs } from "./database.ts";
+import { messageOf } from "./report.ts";
 import type { Stage } from "./stage.ts";
 
-/** The URL of a Link header's `rel="next"`, relative to the origin. */
-function nextOf(link: string | null): string | undefined {
-  const match = link?.match(/<([^>]+)>;\s*rel="next"/);
-  return match?.[1] ? new URL(match[1]).pathname + new URL(match[1]).search : undefined;
+/** The path and query of a Link header's `rel="next"` (its target may be relative). */
+export function nextOf(link: string | null): string | undefined {
+  const target = link?.match(/<([^>]+)>;\s*rel="next"/)?.[1];
+  if (target === undefined) return undefined;
+  const url = new URL(target, "http://origin.invalid");
+  return url.pathname + url.search;
 }
 
-export async function recordListStatements(stage: Stage): Promise<void> {
+/** recordListStatements, whose failure costs the run these plans only, never its measurements. */
+export async function tryRecordListStatements(stage: Stage): Promise<void> {
+  try {
+    await recordListStatements(stage);
+  } catch (error) {
+    console.log(`  the other lists' plans are missing: ${messageOf(error)}`);
+  }
+}
+
+async function recordListStatements(stage: Stage): Promise<void> {
   const { adminToken, selfToken, selfId, otherUserId } = stage.seeded;
   // One user's username: a term matching about one user, whose trigrams every username shares.
   const rare = username(Math.floor(stage.users / 2) + 7);
