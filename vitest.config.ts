@@ -4,6 +4,9 @@ import { EXAMPLE_SIGNING_KEYS } from "./src/lib/signing-keys";
 
 export default defineConfig({
   test: {
+    // Every request writes its log line (middleware/request-log.ts): tests that care read them
+    // with a spy (test/helpers/logs.ts); in the output they would bury everything else.
+    onConsoleLog: (log) => !log.startsWith('{"level":"info","event":"request"'),
     projects: [
       {
         plugins: [

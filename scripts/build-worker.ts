@@ -23,6 +23,8 @@ await build({
   platform: "browser",
   target: "es2022",
   conditions: ["workerd", "worker", "browser"],
+  // The runtime's async context (wrangler.toml's nodejs_als flag).
+  external: ["node:async_hooks"],
   minify: !profile,
   sourcemap: true,
   logLevel: "warning",

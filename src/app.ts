@@ -6,6 +6,7 @@ import { problems } from "./lib/problems";
 import { provideContext } from "./middleware/context";
 import { corsHeaders } from "./middleware/cors";
 import { limitBodySize } from "./middleware/request-guards";
+import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
 import { pagesRouter } from "./pages";
 import { authRouter } from "./routes/auth";
@@ -89,6 +90,7 @@ export function createApp() {
   const app = createRouter();
 
   app.use(requestId({ limitLength: 128 }));
+  app.use(requestLog);
   app.use(securityHeaders);
   app.use(provideContext);
   app.use(corsHeaders);

@@ -18,6 +18,8 @@ export type LimiterName = (typeof LIMITER_NAMES)[number];
 export type Bindings = {
   [key: string]: unknown;
   ASSETS?: Fetcher;
+  /** Workers Analytics Engine, for the auth metrics (lib/metrics.ts); optional. */
+  METRICS?: AnalyticsEngineDataset;
 } & Partial<Record<LimiterName, RateLimit>>;
 
 /** The placeholder values the repository ships: refused outside local development. */
@@ -110,6 +112,9 @@ const configSchema = z
     ),
     MAIL_APP_NAME: z.string().trim().min(1).max(100).default("User Management API"),
     CORS_ORIGINS: z.string().default("*"),
+    // The request log line (middleware/request-log.ts): JSON for Workers Logs, `pretty` for a
+    // terminal (npm run dev sets it), `off` to drop it (the metrics still count every request).
+    LOG_FORMAT: z.enum(["json", "pretty", "off"]).default("json"),
     // Set by `npm run dev` for each run; GET /health echoes it (X-Dev-Run) so the dev server
     // knows the Worker that answers is its own, not one left over from another run.
     DEV_RUN_ID: optionalText,
@@ -216,6 +221,8 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     config: Config;
+    /** The problem code of an error answer (lib/error-handler.ts), for the request's log line. */
+    problemCode?: string;
     db: import("./db/client").Db;
   };
 };

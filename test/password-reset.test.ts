@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   db,
   expectLoginRefused,
@@ -13,6 +13,7 @@ import {
   signUp,
   uniqueName,
 } from "./helpers/factories";
+import { captureLogs } from "./helpers/logs";
 import { expectInvalidToken, forgot, mailedToken, reset } from "./helpers/password-reset";
 import { changePassword, expectDeadAccess, expectDeadRefresh, me } from "./helpers/sessions";
 import { deleteUser, updateUser } from "./helpers/users";
@@ -33,22 +34,6 @@ async function expectResetWorks(token: string, email: string, other?: Record<str
   const res = await reset(token, NEW_PASSWORD, other);
   expect(res.status, res.text).toBe(200);
   await login(email, NEW_PASSWORD);
-}
-
-/** Records what the Worker writes to its log (it runs in this isolate) until `restore`. */
-function captureLogs() {
-  const lines: string[] = [];
-  const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(
-        args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" "),
-      );
-    }),
-  );
-  const restore = () => {
-    for (const spy of spies) spy.mockRestore();
-  };
-  return { lines, restore };
 }
 
 describe("POST /auth/forgot-password", () => {

@@ -33,11 +33,16 @@ function workerdConfig(
   port: number,
   references: { bare: number; bareQuery: number },
   bindings: Record<string, string>,
+  metrics = false,
 ): string {
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(
     readFileSync(join(root, "wrangler.toml"), "utf8"),
   )?.[1];
   if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
+  // The Worker's flags as deployed (nodejs_als: the request log's async context).
+  const compatibilityFlags = /^compatibility_flags\s*=\s*(\[[^\]]*\])/m.exec(
+    readFileSync(join(root, "wrangler.toml"), "utf8"),
+  )?.[1];
   // JSON string literals are valid Cap'n Proto text literals for these ASCII values.
   const text = (value: string) => JSON.stringify(value);
   const bindingList = [
@@ -49,6 +54,9 @@ function workerdConfig(
     ...limiterNames().map(
       (name) => `    (name = ${text(name)}, wrapped = (moduleName = "bench:limiter")),`,
     ),
+    // Analytics Engine is not part of workerd either: a dataset whose writes go nowhere, so the
+    // Worker's own cost of a metric is measured (observability.ts).
+    ...(metrics ? [`    (name = "METRICS", wrapped = (moduleName = "bench:metrics")),`] : []),
   ].join("\n");
   return `using Workerd = import "/workerd/workerd.capnp";
 
@@ -66,12 +74,16 @@ const config :Workerd.Config = (
     (name = "bare", address = "127.0.0.1:${references.bare}", http = (), service = "bare"),
     (name = "bareQuery", address = "127.0.0.1:${references.bareQuery}", http = (), service = "bareQuery"),
   ],
-  extensions = [(modules = [(name = "bench:limiter", esModule = embed "limiter.js", internal = true)])],
+  extensions = [(modules = [
+    (name = "bench:limiter", esModule = embed "limiter.js", internal = true),
+    (name = "bench:metrics", esModule = embed "metrics.js", internal = true),
+  ])],
 );
 
 const api :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = embed "worker.js")],
   compatibilityDate = ${text(compatibilityDate)},
+  compatibilityFlags = ${compatibilityFlags ?? "[]"},
   bindings = [
 ${bindingList}
   ],
@@ -138,7 +150,15 @@ const limiterModule = `export default function makeBinding() {
 }
 `;
 
+/** The stand-in dataset's module: writeDataPoint() keeps nothing. */
+const metricsModule = `export default function makeBinding() {
+  return { writeDataPoint() {} };
+}
+`;
+
 export type WorkerdOptions = {
+  /** binds METRICS to a stand-in Analytics Engine dataset (observability.ts) */
+  metrics?: boolean;
   /** the bundle to serve; the bench's own by default */
   bundle?: string;
   /** opens workerd's DevTools inspector (Chrome DevTools Protocol) on 127.0.0.1 at this port */
@@ -154,13 +174,17 @@ export async function startWorkerd(
   const referencePorts = { bare: await freePort(), bareQuery: await freePort() };
   await copyFile(options.bundle ?? bundlePath, join(dir, "worker.js"));
   await writeFile(join(dir, "limiter.js"), limiterModule);
+  await writeFile(join(dir, "metrics.js"), metricsModule);
   for (const [name, source] of Object.entries(REFERENCE_WORKERS)) {
     await writeFile(join(dir, name), source);
   }
   const configPath = join(dir, "bench.capnp");
   // A fresh signing key set unless the caller brings one, as `npm run dev` makes for .dev.vars.
   const keys = { JWT_SIGNING_KEYS: formatKeySet(await generateKeySet()) };
-  await writeFile(configPath, workerdConfig(port, referencePorts, { ...keys, ...bindings }));
+  await writeFile(
+    configPath,
+    workerdConfig(port, referencePorts, { ...keys, ...bindings }, options.metrics),
+  );
   const references = {
     bare: `http://127.0.0.1:${referencePorts.bare}`,
     bareQuery: `http://127.0.0.1:${referencePorts.bareQuery}`,

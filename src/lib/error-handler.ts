@@ -21,6 +21,7 @@ function toApiError(error: unknown, c: Context): ApiError {
 }
 
 function problemResponse(c: Context, error: ApiError): Response {
+  c.set("problemCode", error.code);
   const body = {
     type: "about:blank",
     title: STATUS_TITLES[error.status] ?? "Error",

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { UserRow } from "../db/schema";
 import type { AppEnv, Config } from "../env";
 import { problems } from "../lib/problems";
+import { noteUser } from "../lib/request-context";
 import { type AccessClaims, verifyAccessToken } from "../lib/tokens";
 import { authenticate } from "../services/caller";
 
@@ -27,6 +28,12 @@ function tokenFrom(header: string | undefined): string | undefined {
 }
 
 async function verifiedClaims(header: string | undefined, config: Config) {
+  const claims = await verifiedToken(header, config);
+  noteUser(claims.sub);
+  return claims;
+}
+
+async function verifiedToken(header: string | undefined, config: Config) {
   const token = tokenFrom(header);
   if (!token) {
     if (!header) throw problems.unauthenticated();

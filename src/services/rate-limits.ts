@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { authThrottles } from "../db/schema";
 import type { Bindings, LimiterName } from "../env";
 import { clientBucket } from "../lib/client";
+import { countRateLimited } from "../lib/metrics";
 import { problems } from "../lib/problems";
 
 /** The window of every limiter binding in wrangler.toml, hence the Retry-After. */
@@ -28,6 +29,7 @@ export async function enforceRateLimit(
   ];
   const outcomes = await Promise.all(keys.map((key) => limiter.limit({ key })));
   if (outcomes.some((outcome) => !outcome.success)) {
+    countRateLimited(name);
     throw problems.rateLimited(BINDING_WINDOW_SECONDS);
   }
 }
@@ -121,8 +123,10 @@ export function reservation(subjects: readonly (readonly [Guard, string])[], whe
 
 /** Refuses with 429 when any reservation was refused. */
 export function assertGranted(refusals: Refusals | undefined): void {
-  const seconds = Object.values(refusals ?? {}).filter((value) => value !== null);
-  if (seconds.length > 0) throw problems.rateLimited(Math.max(...seconds.map(Number)));
+  const refused = Object.entries(refusals ?? {}).filter(([, value]) => value !== null);
+  if (refused.length === 0) return;
+  countRateLimited(refused.map(([guard]) => guard).join(","));
+  throw problems.rateLimited(Math.max(...refused.map(([, value]) => Number(value))));
 }
 
 /** Reserves one attempt of each subject before the check they guard: 429 when one is refused. */

@@ -8,6 +8,7 @@ import { passwordResetTokens, type Role, refreshTokens, type UserRow, users } fr
 import type { Config } from "../env";
 import type { ClientInfo } from "../lib/client";
 import { derivedToken, randomToken, sha256Hex } from "../lib/crypto";
+import { writeMetric } from "../lib/metrics";
 import { problems } from "../lib/problems";
 import { signAccessToken } from "../lib/tokens";
 import { assertCallerLive, type Caller, callerIsLive, familyIsLive } from "./caller";
@@ -152,7 +153,7 @@ async function retryOrRevoke(
   nextHash: string,
   client: ClientInfo,
 ): Promise<RotatedRow | undefined> {
-  const rows = await db.execute<RotatedRow>(sql`
+  const rows = await db.execute<RotatedRow & { reused: boolean }>(sql`
     with presented as (
       select family_id, spent_at from ${refreshTokens}
       where token_hash = ${presentedHash} and spent_at is not null
@@ -178,8 +179,13 @@ async function retryOrRevoke(
           jsonb_build_object('session_id', family_id) from revoked`,
       )}
     )
-    select user_id, role, token_version, family_id from retry`);
-  return rows.rows[0];
+    select user_id, role, token_version, family_id, false as reused from retry
+    union all
+    select null, null, null, null, true where exists (select 1 from revoked)`);
+  const row = rows.rows[0];
+  if (!row?.reused) return row;
+  writeMetric("refresh_reuse");
+  return undefined;
 }
 
 /**

@@ -67,6 +67,10 @@ describe("npm run dev", () => {
       // ...and the Worker has it: its database answers.
       const ready = await fetch(`http://127.0.0.1:${dev.port}/health/ready`);
       expect(ready.status, await ready.text()).toBe(200);
+      // Its request lines are readable one-liners there, not production's JSON.
+      await expect
+        .poll(() => dev.output(), { timeout: 10_000 })
+        .toMatch(/^200 GET \/health\/ready \d+(\.\d)?ms db=\d+\/[\d.]+ms req=\S+$/m);
 
       process.kill(-(dev.child.pid as number), "SIGKILL");
       expect(await waitGroupGone(group as number)).toBe(true);

@@ -5,8 +5,9 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 import { illFormedPath } from "../../src/lib/unicode";
-import { db, login, type Session, signUp } from "./factories";
+import { db, login, PASSWORD, type Session, signUp } from "./factories";
 import { accessClaims, signClaims } from "./jwt";
+import { captureLogs, expectSafeLines } from "./logs";
 import {
   HOSTILE_STRINGS,
   invalidBody,
@@ -55,6 +56,27 @@ export let user: Session;
 let victims: string[] = [];
 /** An ADMIN token for the user, signed with the wrong key. */
 let forged: string;
+
+/** What the Worker logs during the fuzzing, checked after every request (expectSafeLog). */
+let logs: ReturnType<typeof captureLogs> | undefined;
+
+/** Everything no log line may hold: the actors' passwords, tokens and ids. */
+const actorSecrets = () => [
+  PASSWORD,
+  ...[admin, user].flatMap((s) => [s.token, s.refreshToken, s.id]),
+  ...victims,
+];
+
+/**
+ * The lines logged since the last check: all safe (no secret, email, token or raw id), and the
+ * last request line is this answer's.
+ */
+function expectSafeLog(res: CallResult, context: string) {
+  if (!logs) return;
+  const requests = expectSafeLines(logs.lines.splice(0), actorSecrets());
+  expect(requests.at(-1)?.request_id, context).toBe(res.headers.get("x-request-id"));
+  expect(requests.at(-1)?.status, context).toBe(res.status);
+}
 
 /** Keeps a failed property's report (with its seed and counterexample) for the summary too. */
 export async function recorded(run: Promise<void>) {
@@ -340,6 +362,7 @@ export async function send(request: FuzzRequest, token: string | undefined): Pro
     headers: Object.fromEntries(headers),
   });
   summary.requests++;
+  expectSafeLog(res, `${op.method} ${path}`);
   const statuses = summary.byOperation[op.key] ?? {};
   statuses[res.status] = (statuses[res.status] ?? 0) + 1;
   summary.byOperation[op.key] = statuses;
@@ -395,9 +418,16 @@ export function fuzzSession(part: string) {
     const res = await call("/openapi.json");
     doc = loadDocument(res.json);
     summary.documentRepairs = [...doc.repairs].map((reason) => KNOWN_MISMATCHES[reason]);
+    logs = captureLogs();
   }, 120_000);
 
   afterAll(async () => {
+    if (logs) {
+      logs.restore();
+      // Lines of requests sent without `send` (the files' own calls) pass the same check.
+      expectSafeLines(logs.lines, actorSecrets());
+      logs = undefined;
+    }
     summary.seconds = Math.round((Date.now() - Date.parse(summary.startedAt)) / 1000);
     console.log(
       `fuzz: ${summary.requests} requests, seed ${SEED}, known mismatches (issue 10): ${JSON.stringify(summary.knownMismatches)}`,

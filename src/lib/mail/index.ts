@@ -1,5 +1,6 @@
 import type { Config } from "../../env";
 import { sha256Hex } from "../crypto";
+import { inSpan } from "../tracing";
 
 export type MailMessage = { to: string; subject: string; text: string; html: string };
 
@@ -26,7 +27,35 @@ export async function sendMail(
     console.log(`[mail:log] to=${message.to} subject="${message.subject}"\n${message.text}`);
     return;
   }
-  let failure: { status: number } | { error: string };
+  const outcome = await inSpan("mail.send", async (span) => {
+    const result = await postToProvider(config, message);
+    // The provider's URL and status only: the runtime's fetch span beside it has no headers but
+    // its content type, so neither the API key nor the recipient reaches a trace.
+    span?.setAttributes({
+      "mail.provider": config.MAIL_PROVIDER,
+      "http.response.status_code": "status" in result ? result.status : 0,
+      "error.type": "error" in result ? result.error : undefined,
+    });
+    return result;
+  });
+  if ("status" in outcome && outcome.status < 300) return;
+  console.error(
+    JSON.stringify({
+      level: "error",
+      event: "mail_failed",
+      request_id: context.requestId,
+      recipient: (await sha256Hex(message.to.toLowerCase())).slice(0, 12),
+      subject: message.subject,
+      ...outcome,
+    }),
+  );
+}
+
+/** One POST to the provider: its status, or the name of what failed on the way. */
+async function postToProvider(
+  config: Pick<Config, "MAIL_API_URL" | "MAIL_FROM" | "RESEND_API_KEY" | "MAIL_TIMEOUT">,
+  message: MailMessage,
+): Promise<{ status: number } | { error: string }> {
   try {
     const response = await fetch(`${config.MAIL_API_URL.replace(/\/$/, "")}/emails`, {
       method: "POST",
@@ -45,21 +74,10 @@ export async function sendMail(
       signal: AbortSignal.timeout(config.MAIL_TIMEOUT * 1000),
     });
     await response.body?.cancel();
-    if (response.ok) return;
-    failure = { status: response.status };
+    return { status: response.status };
   } catch (error) {
     // A timeout is a DOMException, which need not be an Error here.
     const name = (error as { name?: unknown } | null)?.name;
-    failure = { error: typeof name === "string" ? name : "unknown" };
+    return { error: typeof name === "string" ? name : "unknown" };
   }
-  console.error(
-    JSON.stringify({
-      level: "error",
-      event: "mail_failed",
-      request_id: context.requestId,
-      recipient: (await sha256Hex(message.to.toLowerCase())).slice(0, 12),
-      subject: message.subject,
-      ...failure,
-    }),
-  );
 }

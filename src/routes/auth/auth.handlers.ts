@@ -1,9 +1,13 @@
 import type { Context } from "hono";
+import type { AppEnv } from "../../env";
 import { inBackground } from "../../lib/background";
 import { clientBucket, clientInfo, clientIp } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
 import { sendMail } from "../../lib/mail";
+import { countLogin, failedLoginOutcome, writeMetric } from "../../lib/metrics";
 import type { AppRouteHandler } from "../../lib/openapi";
+import { ApiError } from "../../lib/problems";
+import { noteUser } from "../../lib/request-context";
 import type { AuthEnv, TokenEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
 import { reissueVerification, verifyEmailWithToken } from "../../services/email-verification";
@@ -48,6 +52,8 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
     },
     clientInfo(c),
   );
+  noteUser(user.id);
+  writeMetric("register");
   mailVerificationLink(c, user.id);
   return c.json(
     { message: "User registered successfully" as const, user: toPublicUser(user) },
@@ -58,6 +64,16 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
 
 export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const { email, password } = c.req.valid("json");
+  try {
+    return await logIn(c, email, password);
+  } catch (error) {
+    const outcome = failedLoginOutcome(error instanceof ApiError ? error.status : undefined);
+    if (outcome) await countLogin(c.var.config, outcome, email);
+    throw error;
+  }
+};
+
+async function logIn(c: Context<AppEnv>, email: string, password: string) {
   const { config, db } = c.var;
   await enforceRateLimit(c.env, "LOGIN_LIMITER", client(c, email));
   const { user, release, upgrade } = await checkCredentials(
@@ -66,11 +82,13 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
     { email, password },
     clientInfo(c),
   );
+  noteUser(user.id);
   if (upgrade) inBackground(c, "password_rehash_failed", upgrade);
   if (user.mfaEnabled) {
     // The password was right; the session waits for the second factor (POST /auth/mfa/verify).
     await db.execute(release);
     const mfa = await startMfaLogin(config, user);
+    await countLogin(config, "mfa_required", email);
     return c.json(
       { mfa_required: true as const, mfa_token: mfa.token, expires_in: mfa.expiresIn },
       200,
@@ -78,8 +96,9 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
     );
   }
   const tokens = await startSession(db, config, user, clientInfo(c), "login.succeeded", release);
+  await countLogin(config, "succeeded", email);
   return c.json({ ...tokenBody(tokens), user: toPublicUser(user) }, 200, NO_STORE);
-};
+}
 
 export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
   const { refresh_token } = c.req.valid("json");
@@ -103,6 +122,7 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
   const { email } = c.req.valid("json");
   const { config, db } = c.var;
   await enforceRateLimit(c.env, "FORGOT_PASSWORD_LIMITER", client(c, email));
+  writeMetric("reset_requested");
   // Every per-account step runs after the answer, so its time tells nothing about the account.
   const info = clientInfo(c);
   inBackground(c, "password_reset_failed", async () => {
@@ -131,6 +151,7 @@ export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async
     },
     clientInfo(c),
   );
+  writeMetric("reset_completed");
   return c.json({ message: "Password reset successfully" }, 200);
 };
 

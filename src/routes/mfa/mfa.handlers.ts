@@ -1,7 +1,9 @@
 import { clientInfo, clientIp } from "../../lib/client";
 import { NO_STORE } from "../../lib/error-handler";
+import { countLogin } from "../../lib/metrics";
 import type { AppRouteHandler } from "../../lib/openapi";
 import { qrCodeDataUri } from "../../lib/qr";
+import { noteUser } from "../../lib/request-context";
 import { verifyMfaToken } from "../../lib/tokens";
 import type { AuthEnv } from "../../middleware/auth";
 import { toPublicUser } from "../../schemas/user";
@@ -75,6 +77,9 @@ export const verifyMfa: AppRouteHandler<typeof routes.verifyMfa> = async (c) => 
     clientInfo(c),
   );
   const tokens = await startSession(db, config, user, clientInfo(c), "login.succeeded");
+  noteUser(user.id);
+  // The second step of a login that answered mfa_required: it succeeded now.
+  await countLogin(config, "succeeded");
   return c.json(
     {
       access_token: tokens.accessToken,

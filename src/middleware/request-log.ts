@@ -1,0 +1,136 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import type { AppEnv } from "../env";
+import { noteMetricsOff, writeMetric } from "../lib/metrics";
+import { pseudonym } from "../lib/pseudonym";
+import { newStats, type RequestStats, withStats } from "../lib/request-context";
+
+/** The label of a request no route serves (a 404 or 405): never its raw path. */
+export const UNMATCHED = "unmatched";
+
+const patterns = new Map<string, string>();
+
+/** `/users/:id` as `/users/{id}` (the document's form), built once per route. */
+function documentPattern(path: string): string {
+  let pattern = patterns.get(path);
+  if (pattern === undefined) {
+    pattern = path.replace(/:(\w+)(\{[^}]*\})?/g, "{$1}");
+    patterns.set(path, pattern);
+  }
+  return pattern;
+}
+
+/**
+ * The pattern of the route that answered, or would have: the route at hono's current index when
+ * it is a route (its handler or its own middleware answered), else the first route the path and
+ * method matched (a global middleware answered first: a 413, a configuration error), else
+ * `unmatched`. Global middleware is registered for every method ("ALL"); routes are not.
+ */
+function routeOf(c: Context): string {
+  const routes = matchedRoutes(c);
+  const current = routes[c.req.routeIndex];
+  const route =
+    current && current.method !== "ALL" ? current : routes.find(({ method }) => method !== "ALL");
+  return route ? documentPattern(route.path) : UNMATCHED;
+}
+
+type RequestLine = {
+  level: "info" | "warn" | "error";
+  event: "request";
+  request_id: string | undefined;
+  method: string;
+  route: string;
+  status: number;
+  code: string | undefined;
+  duration_ms: number;
+  db_trips: number;
+  db_ms: number;
+  colo: string | undefined;
+  country: string | undefined;
+  user: string | undefined;
+};
+
+/** The dev server's form of a request line: `200 GET /users/{id} 12ms db=2/5ms`. */
+export function readableLine(line: RequestLine): string {
+  return [
+    line.status,
+    line.method,
+    line.route,
+    `${line.duration_ms}ms`,
+    `db=${line.db_trips}/${line.db_ms}ms`,
+    ...(line.code ? [line.code] : []),
+    ...(line.user ? [`user=${line.user}`] : []),
+    `req=${line.request_id}`,
+  ].join(" ");
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** The request's custom spans; none where hono has no ExecutionContext (a request in Node). */
+function tracingOf(c: Context): Tracing | undefined {
+  try {
+    // hono's own ExecutionContext type does not list it; Workers' does.
+    return (c.executionCtx as { tracing?: Tracing }).tracing;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One structured line per request, written when the answer is ready: which route (its pattern,
+ * never the raw path, which holds ids, and never the query, which may hold tokens and emails),
+ * status, the problem code, duration, database round trips and their time, where it came in, and
+ * a keyed hash of the user. Also the request's data point for the metrics (lib/metrics.ts). Must
+ * run early (after the request id), so everything after it, the database work included, is
+ * counted on this request's own stats.
+ */
+export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Nothing to observe (LOG_FORMAT=off and no METRICS binding): no bookkeeping at all. Read from
+  // the bindings as they are: the validated configuration is put in context further down.
+  if (c.env.LOG_FORMAT === "off" && !c.env.METRICS) {
+    noteMetricsOff();
+    return next();
+  }
+  const started = performance.now();
+  const stats: RequestStats = newStats();
+  const cf = c.req.raw.cf as { colo?: string; country?: string } | undefined;
+  stats.colo = cf?.colo;
+  stats.country = cf?.country;
+  stats.metrics = c.env.METRICS;
+  stats.tracing = tracingOf(c);
+  await withStats(stats, next);
+  const status = c.res.status;
+  const line: RequestLine = {
+    level: status >= 500 ? "error" : "info",
+    event: "request",
+    request_id: c.get("requestId"),
+    method: c.req.method,
+    route: routeOf(c),
+    status,
+    code: c.get("problemCode"),
+    duration_ms: round(performance.now() - started),
+    db_trips: stats.dbTrips,
+    db_ms: round(stats.dbMs),
+    colo: stats.colo,
+    country: stats.country,
+    user: undefined,
+  };
+  writeMetric(
+    "request",
+    {
+      route: line.route,
+      code: line.code,
+      status,
+      durationMs: line.duration_ms,
+      dbTrips: line.db_trips,
+      dbMs: line.db_ms,
+    },
+    stats,
+  );
+  // A configuration error leaves no config: its line is still written, as JSON, without a user.
+  const config = c.var.config as AppEnv["Variables"]["config"] | undefined;
+  const format = config?.LOG_FORMAT ?? "json";
+  if (format === "off") return;
+  if (stats.userId && config) line.user = await pseudonym(config.JWT_SECRET, "user", stats.userId);
+  console.log(format === "pretty" ? readableLine(line) : JSON.stringify(line));
+};
