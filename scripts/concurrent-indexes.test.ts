@@ -86,8 +86,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("scripts/concurrent-indexes.sql"
 
     await migrate(drizzle({ client: upgraded }), { migrationsFolder: join(root, "drizzle") });
     const migrated = await indexes(upgraded);
-    // Not one index dropped or rebuilt by the migrations: the same relations as before.
-    expect(migrated).toEqual(built);
+    // Not one index dropped or rebuilt by the migrations: the same relations as before (later
+    // migrations add tables of their own, with their indexes: those are new, not rebuilt).
+    expect(migrated).toEqual(expect.arrayContaining(built));
 
     const fresh = await connect(names.fresh);
     await migrate(drizzle({ client: fresh }), { migrationsFolder: join(root, "drizzle") });
