@@ -6,6 +6,7 @@ import { gzipSync } from "node:zlib";
 import { countUsers, PER_USER } from "./bulk.ts";
 import { openChains } from "./chains.ts";
 import { recordAs } from "./database.ts";
+import { tryRecordListStatements } from "./list-plans.ts";
 import { failedMeasurement, type Measurement, measure, medianOfRounds } from "./measure.ts";
 import { explainRecorded, runCronOnce } from "./plans.ts";
 import { runToEnd } from "./processes.ts";
@@ -122,6 +123,8 @@ async function main(): Promise<void> {
   let plansReport: Report["plans"];
   let cron: Report["cron"];
   if (plans && largest) {
+    console.log("Requesting each other list once, for its plan...");
+    await tryRecordListStatements(largest);
     console.log(`Running one batch of each of the cron's deletes...`);
     cron = await runCronOnce(largest.database);
     console.log(`Explaining the statements at ${largest.users.toLocaleString("en")} users...`);

@@ -48,7 +48,14 @@ export const callerParams = (caller: Caller) => ({
  * statement carries this needs no query of its own to authenticate: one round trip, not two.
  */
 export const callerIsLive = (caller: CallerValues) =>
-  sql<boolean>`caller_is_live(${caller.sub}, ${caller.ver}, ${caller.role}::user_role, ${caller.sid})`;
+  sql<boolean>`caller_is_live(${callerArguments(caller)})`;
+
+/**
+ * The caller as the SQL functions that check them take it (caller_is_live, and user_as of
+ * drizzle/0013_user_as_read.sql): who, version, role and session.
+ */
+export const callerArguments = (caller: CallerValues) =>
+  sql`${caller.sub}, ${caller.ver}, ${caller.role}::user_role, ${caller.sid}`;
 
 const revoked = () => problems.invalidToken("The access token has been revoked.");
 

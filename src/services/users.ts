@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from "uuid";
 import type { Db } from "../db/client";
 import { violatedUniqueConstraint } from "../db/errors";
 import { type PreparedSql, preparedPerClient, preparedPerShape, preparedSql } from "../db/prepared";
-import { rowOf } from "../db/rows";
+import { columnsOf, rowOf } from "../db/rows";
 import { type Role, type UserRow, userSearchText, users } from "../db/schema";
 import type { Config } from "../env";
 import type { ClientInfo } from "../lib/client";
@@ -22,6 +22,7 @@ import {
   authenticate,
   CALLER_PLACEHOLDERS,
   type Caller,
+  callerArguments,
   callerIsLive,
   callerParams,
   refusal,
@@ -169,16 +170,19 @@ export async function checkCredentials(
 /** A user as a read shows it: the public columns and the revision its ETag is made of. */
 export type UserView = PublicUserRow & Pick<UserRow, "revision">;
 
+/** The columns of a read, as user_as (drizzle/0013_user_as_read.sql) names them. */
+const userViewColumns = { ...publicUserColumns, revision: users.revision };
+
+/**
+ * The read of one user with the caller's check: the PL/pgSQL function user_as, so that the
+ * statement names no table and PostgreSQL plans nothing per request (BENCHMARKS.md, "PostgreSQL's
+ * CPU per request"). It answers NULL for a caller who is not live, else {"user": row or null}.
+ */
 const userAsCallerQuery = preparedPerClient((db) =>
-  db
-    .select({
-      user: { ...publicUserColumns, revision: users.revision },
-      callerLive: callerIsLive(CALLER_PLACEHOLDERS),
-    })
-    .from(users)
-    .where(eq(users.id, sql.placeholder("id")))
-    .limit(1)
-    .prepare("find_user_as"),
+  preparedSql(
+    db,
+    sql`select user_as(${callerArguments(CALLER_PLACEHOLDERS)}, ${sql.placeholder("id")}) as read`,
+  ),
 );
 
 /**
@@ -186,9 +190,10 @@ const userAsCallerQuery = preparedPerClient((db) =>
  * authentication rides on the read instead of taking a round trip of its own.
  */
 async function findUserAs(db: Db, caller: Caller, id: string): Promise<UserView | undefined> {
-  const [found] = await userAsCallerQuery(db).execute({ id, ...callerParams(caller) });
-  await assertCallerLive(db, caller, found?.callerLive);
-  return found?.user;
+  const { rows } = await userAsCallerQuery(db).execute({ id, ...callerParams(caller) });
+  const read = rows[0]?.read as { user: Record<string, unknown> | null } | null | undefined;
+  await assertCallerLive(db, caller, read !== null && read !== undefined);
+  return read?.user ? columnsOf(userViewColumns, read.user) : undefined;
 }
 
 /**
