@@ -9,10 +9,11 @@ import { randomIp, testEnv } from "./helpers/worker";
 
 type Recorded = { name: string; attributes: Record<string, unknown> };
 
-/** A stand-in for ExecutionContext.tracing that traces everything and records each span. */
-function recordingTracing() {
+/** A stand-in for ExecutionContext.tracing that records each span; `traced` samples the request. */
+function recordingTracing(traced = true) {
   const spans: Recorded[] = [];
   const tracing = {
+    getActiveSpan: () => ({ isTraced: traced }),
     enterSpan<T>(name: string, work: (span: unknown) => T): T {
       const recorded: Recorded = { name, attributes: {} };
       spans.push(recorded);
@@ -29,9 +30,12 @@ function recordingTracing() {
   return { spans, tracing };
 }
 
-/** Runs one request with a tracing stand-in that traces it, and answers the spans it opened. */
-async function traced(path: string, init: RequestInit & { token?: string } = {}) {
-  const { spans, tracing } = recordingTracing();
+/** Runs one request with a tracing stand-in (tracing it or not), and answers the spans it opened. */
+async function traced(
+  path: string,
+  init: RequestInit & { token?: string; sampled?: boolean } = {},
+) {
+  const { spans, tracing } = recordingTracing(init.sampled ?? true);
   const ctx = createExecutionContext();
   Object.defineProperty(ctx, "tracing", { value: tracing });
   const headers = new Headers(init.headers);
@@ -72,6 +76,16 @@ describe("custom spans", () => {
       },
     ]);
     expectNoSecretIn(spans, [user.id, user.token]);
+  });
+
+  it("are not opened at all in a request the runtime does not trace", async () => {
+    const user = await signUp();
+    const { status, spans } = await traced(`/users/${user.id}`, {
+      token: user.token,
+      sampled: false,
+    });
+    expect(status).toBe(200);
+    expect(spans).toEqual([]);
   });
 
   it("count a login's two round trips, and wrap the mail provider's call in mail.send", async () => {

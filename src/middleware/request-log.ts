@@ -66,11 +66,17 @@ export function readableLine(line: RequestLine): string {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
-/** The request's custom spans; none where hono has no ExecutionContext (a request in Node). */
+/**
+ * The request's custom spans, only when this request is traced (wrangler.toml samples one in
+ * ten): opening a span costs an async context of its own even when nothing records it, which
+ * was most of what observing a request cost (BENCHMARKS.md, "Observability"). None where hono
+ * has no ExecutionContext (a request in Node).
+ */
 function tracingOf(c: Context): Tracing | undefined {
   try {
     // hono's own ExecutionContext type does not list it; Workers' does.
-    return (c.executionCtx as { tracing?: Tracing }).tracing;
+    const tracing = (c.executionCtx as { tracing?: Tracing }).tracing;
+    return tracing?.getActiveSpan?.()?.isTraced ? tracing : undefined;
   } catch {
     return undefined;
   }
