@@ -13,7 +13,7 @@
 // load; each variant is compared with "nothing observed" of its own round, and the median of the
 // rounds' ratios is the figure, with the quartiles for how far it can be trusted. Loaded together,
 // each process answers fewer requests at once and spends more per request than alone (about
-// 0.8 ms instead of 0.55), so the µs added is the figure to set against one read measured alone.
+// 0.9 ms instead of 0.55), so the µs added is the figure to set against one read measured alone.
 // Then the parts one by one (observability-parts.ts); `-- --parts` measures only those.
 // Settings: BENCH_ROUNDS (12), BENCH_SECONDS per round (6), BENCH_CONNECTIONS in all (32),
 // BENCH_DATABASE_URL; 1,000 users in a scratch database.
