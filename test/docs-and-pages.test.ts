@@ -63,40 +63,63 @@ describe("GET /apidocs", () => {
   });
 });
 
+/** The security headers the Worker sets on its own responses, which the static pages carry too. */
+const SECURITY_HEADERS = {
+  "strict-transport-security": "max-age=15552000; includeSubDomains",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "SAMEORIGIN",
+  "cross-origin-opener-policy": "same-origin",
+};
+
+/** A static page as Workers Static Assets serve it, the request never reaching the Worker. */
+async function staticPage(url: string): Promise<CallResult> {
+  const res = await assets.fetch(`http://localhost${url}`);
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: undefined, answeredMs: 0 };
+}
+
+/** The headers public/_headers gives a page: a strict CSP, no caching, the security headers. */
+function expectStrictPageHeaders(res: CallResult) {
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toContain("text/html");
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    expect(res.headers.get(name), name).toBe(value);
+  }
+  const csp = res.headers.get("content-security-policy") ?? "";
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).toContain("connect-src 'self'");
+  expect(csp).not.toContain("unsafe");
+  expectNoInlineScript(res.text);
+}
+
 describe.each([
   ["/reset-password", "/auth/reset-password", "reset_token"],
   ["/verify-email", "/auth/verify-email", "token"],
 ])("GET %s?token=", (path, endpoint, tokenField) => {
-  it("is a page whose form posts the token as JSON, under a strict CSP", async () => {
-    const res = await call(`${path}?token=abc`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toContain("text/html");
-    expect(res.headers.get("cache-control")).toBe("no-store");
-    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
-    const csp = res.headers.get("content-security-policy") ?? "";
-    expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain("script-src 'self'");
-    expect(csp).toContain("connect-src 'self'");
-    expect(csp).not.toContain("unsafe");
-    expectNoInlineScript(res.text);
+  it("is a static page whose form posts the token as JSON, under a strict CSP", async () => {
+    const res = await staticPage(`${path}?token=abc`);
+    expectStrictPageHeaders(res);
     expect(res.text).toContain(`data-endpoint="${endpoint}"`);
     expect(res.text).toContain(`data-token-field="${tokenField}"`);
     // The token stays in the browser: the page never echoes it.
     expect(res.text).not.toContain("abc");
     await expectLocalAssets(res, "/pages/");
   });
+
+  it("is not the Worker's: a link's token reaches no Worker log line or trace", async () => {
+    // Workers Static Assets answer the path before the Worker runs; were the request to reach
+    // the Worker, it would know no such page.
+    expectProblem(await call(`${path}?token=abc`), 404, "not_found");
+  });
 });
 
 describe("GET /passkeys", () => {
-  it("is a page under the same strict CSP, its script a file that uses the public API only", async () => {
-    const res = await call("/passkeys");
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toContain("text/html");
-    const csp = res.headers.get("content-security-policy") ?? "";
-    expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain("script-src 'self'");
-    expect(csp).not.toContain("unsafe");
-    expectNoInlineScript(res.text);
+  it("is a static page under the same strict CSP, its script a file that uses the public API only", async () => {
+    const res = await staticPage("/passkeys");
+    expectStrictPageHeaders(res);
     expect(res.text).toContain('src="/pages/passkeys.js"');
     for (const id of ["password-form", "token-form", "add-form", "passkey-form", "result"]) {
       expect(res.text).toContain(`id="${id}"`);

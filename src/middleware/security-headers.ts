@@ -4,7 +4,8 @@ import type { MiddlewareHandler } from "hono";
  * The security headers of every response, fixed at start-up and set in one pass after the handler
  * (what hono's secureHeaders sets by default, plus a CSP for the API's JSON). hono's middleware
  * rebuilt this list on every request, a measurable part of a cheap request's CPU
- * (BENCHMARKS.md). The HTML pages (src/pages) send CSPs of their own, which are kept.
+ * (BENCHMARKS.md). Swagger UI's page (src/pages) sends a CSP of its own, which is kept; the
+ * static pages get the same headers from public/_headers.
  */
 const SECURITY_HEADERS: [string, string][] = [
   ["Cross-Origin-Resource-Policy", "same-origin"],
