@@ -1,11 +1,13 @@
--- Before `npm run db:migrate` takes a database with large tables past migrations 0010 and 0011:
--- builds their indexes with CREATE INDEX CONCURRENTLY, which does not block writes, so that the
--- migrations find them in place and do nothing (they only create what does not exist yet).
+-- Before `npm run db:migrate` takes a database with large tables past migrations 0010, 0011 and
+-- 0015: builds their indexes with CREATE INDEX CONCURRENTLY, which does not block writes, so that
+-- the migrations find them in place and do nothing (they only create what does not exist yet).
 -- Run it with autocommit (CONCURRENTLY cannot run inside a transaction), e.g.
 --   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f scripts/concurrent-indexes.sql
--- Only for a database that has not had 0010_list_indexes yet; see README "Deploying".
+-- Only for a database that has not had 0010_list_indexes yet; one that has needs only 0015's
+-- statement (the third), see README "Deploying".
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "refresh_tokens_user_family_idx" ON "refresh_tokens" USING btree ("user_id","family_id");
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "refresh_tokens_family_revoked_idx" ON "refresh_tokens" USING btree ("family_id") WHERE "refresh_tokens"."revoked_at" is not null;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "refresh_tokens_user_family_unspent_idx" ON "refresh_tokens" USING btree ("user_id","family_id") WHERE "refresh_tokens"."spent_at" is null;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "security_events_type_at_idx" ON "security_events" USING btree ("type","at","id");
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "users_active_role_idx" ON "users" USING btree ("active","role");
 -- security_events_at_idx goes from ("at") to ("at","id"): the new one is built under another name,

@@ -1,7 +1,7 @@
 // scripts/concurrent-indexes.sql (README "Deploying"): an operator with large tables builds the
-// indexes of migrations 0010 and 0011 with CREATE INDEX CONCURRENTLY before migrating, and the
-// migrations must then find them in place and build nothing, leaving the schema a fresh database
-// gets.
+// indexes of migrations 0010, 0011 and 0015 with CREATE INDEX CONCURRENTLY before migrating, and
+// the migrations must then find them in place and build nothing, leaving the schema a fresh
+// database gets.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -21,6 +21,9 @@ const statements = script
   .map((statement) => statement.trim())
   .filter((statement) => statement !== "");
 const FIRST_AFFECTED = "0010_list_indexes";
+/** A later migration whose one index the script builds too, for a database already past 0010. */
+const SESSION_HEADS = "0015_session_heads_index";
+const SESSION_HEADS_INDEX = "refresh_tokens_user_family_unspent_idx";
 
 /** drizzle/ up to (not including) a migration: a folder of its own with the journal cut there. */
 function migrationsBefore(tag: string): string {
@@ -38,7 +41,11 @@ function migrationsBefore(tag: string): string {
 describe.skipIf(!process.env.TEST_DATABASE_URL)("scripts/concurrent-indexes.sql", () => {
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   const suffix = `${process.pid}_${Date.now()}`;
-  const names = { upgraded: `concurrent_${suffix}`, fresh: `fresh_${suffix}` };
+  const names = {
+    upgraded: `concurrent_${suffix}`,
+    fresh: `fresh_${suffix}`,
+    later: `later_${suffix}`,
+  };
   const clients: pg.Client[] = [];
   const folders: string[] = [];
 
@@ -74,7 +81,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("scripts/concurrent-indexes.sql"
     for (const folder of folders) rmSync(folder, { recursive: true, force: true });
   });
 
-  it("builds what 0010 and 0011 would, so that they then build nothing", async () => {
+  it("builds what 0010, 0011 and 0015 would, so that they then build nothing", async () => {
     const upgraded = await connect(names.upgraded);
     const before = migrationsBefore(FIRST_AFFECTED);
     folders.push(before);
@@ -97,6 +104,22 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("scripts/concurrent-indexes.sql"
     expect(definitions(migrated)).toEqual(definitions(await indexes(fresh)));
     const invalid = await upgraded.query("select 1 from pg_index where not indisvalid");
     expect(invalid.rowCount).toBe(0);
+  });
+
+  it("builds 0015's index alone for a database past 0010, so that 0015 then builds nothing", async () => {
+    const upgraded = await connect(names.later);
+    const before = migrationsBefore(SESSION_HEADS);
+    folders.push(before);
+    await migrate(drizzle({ client: upgraded }), { migrationsFolder: before });
+    const [statement] = statements.filter((line) => line.includes(SESSION_HEADS_INDEX));
+    expect(statement).toBeDefined();
+    await upgraded.query(statement as string);
+    const built = await indexes(upgraded);
+
+    await migrate(drizzle({ client: upgraded }), { migrationsFolder: join(root, "drizzle") });
+    const migrated = await indexes(upgraded);
+    expect(migrated).toEqual(expect.arrayContaining(built));
+    expect(migrated.map(({ name }) => name)).toEqual(built.map(({ name }) => name));
   });
 
   it("is what README's deploying section tells operators to run", () => {

@@ -1,7 +1,8 @@
 // Sessions a user can see and end: each login is a session (a refresh token family) with its
 // start, last refresh and client; ending one stops its tokens on their very next use.
 import { describe, expect, it } from "vitest";
-import { login, signUp } from "./helpers/factories";
+import { db, login, signUp } from "./helpers/factories";
+import { decodeJwt } from "./helpers/jwt";
 import { linksOf, walk } from "./helpers/pages";
 import {
   expectDeadAccess,
@@ -109,6 +110,89 @@ describe("GET /auth/sessions", () => {
     expect(res.json).toHaveLength(1);
     expect((await sessionsOf(other.token)).json).toHaveLength(1);
     expect(res.json[0].id).not.toBe((await sessionsOf(other.token)).json[0].id);
+  });
+
+  it("lists exactly the live sessions, each read from its newest token, however long its history", async () => {
+    const admin = await signUp({ admin: true });
+    const user = await signUp();
+    /** A login from a client of its own, refreshed `times` times, each from `agent/<n>`. */
+    async function session(agent: string, times: number) {
+      const started = await call("/auth/login", {
+        body: { email: user.email, password: user.password },
+        headers: { "User-Agent": `${agent}/0` },
+      });
+      expect(started.status, started.text).toBe(200);
+      let tokens = { access: started.json.access_token, refresh: started.json.refresh_token };
+      for (let n = 1; n <= times; n++) {
+        const res = await call("/auth/refresh", {
+          body: { refresh_token: tokens.refresh },
+          headers: { "User-Agent": `${agent}/${n}` },
+        });
+        expect(res.status, res.text).toBe(200);
+        tokens = { access: res.json.access_token, refresh: res.json.refresh_token };
+      }
+      return {
+        ...tokens,
+        id: String(decodeJwt(tokens.access).payload.sid),
+        agent: `${agent}/${times}`,
+      };
+    }
+    const laptop = await session("Laptop", 30);
+    const phone = await session("Phone", 3);
+    const tablet = await session("Tablet", 0);
+    const pruned = await session("Desktop", 4);
+    const loggedOut = await session("Kiosk", 2);
+    const expired = await session("Old", 2);
+    const versioned = await session("Before", 1);
+    const raced = await session("Racer", 2);
+    // What the list showed by aggregating every token of a family: its first and last token.
+    const family = await db<{ id: string; first: string; last: string; tokens: number }>(
+      `select family_id as id, to_json(min(created_at)) #>> '{}' as first,
+         to_json(max(created_at)) #>> '{}' as last,
+         count(*)::int as tokens
+       from refresh_tokens where user_id = $1 group by family_id`,
+      [user.id],
+    );
+    const history = new Map(family.map((row) => [row.id, row]));
+    expect(history.get(laptop.id)?.tokens).toBe(31);
+
+    expect((await call("/auth/logout", { method: "POST", token: loggedOut.access })).status).toBe(
+      204,
+    );
+    await db(
+      "update refresh_tokens set expires_at = now() - interval '1 second' where family_id = $1 and spent_at is null",
+      [expired.id],
+    );
+    // Issued under an older token version (as if before a sign-out everywhere).
+    await db("update refresh_tokens set token_version = token_version - 1 where family_id = $1", [
+      versioned.id,
+    ]);
+    // A logout that revoked the family while a racing refresh inserted the successor it missed.
+    await db(
+      "update refresh_tokens set revoked_at = now() where family_id = $1 and spent_at is not null",
+      [raced.id],
+    );
+    // The cron deleted the session's expired tokens, the login's among them: it started then still.
+    await db("delete from refresh_tokens where family_id = $1 and spent_at is not null", [
+      pruned.id,
+    ]);
+
+    const current = { id: String(decodeJwt(user.token).payload.sid), agent: undefined };
+    const expected = [laptop, phone, tablet, pruned, current]
+      .sort((a, b) => (a.id < b.id ? 1 : -1))
+      .map(({ id, agent }) => ({
+        id,
+        created_at: new Date(`${history.get(id)?.first}`).toISOString(),
+        last_used_at: new Date(`${history.get(id)?.last}`).toISOString(),
+        ...(agent ? { user_agent: agent } : {}),
+      }));
+    const listed = await sessionsOf(laptop.access);
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.headers.get("x-total-count")).toBe("5");
+    expect(listed.json).toMatchObject(expected);
+    const ids = expected.map((live) => live.id);
+    expect(await walk(laptop.access, "/auth/sessions?per_page=2")).toEqual(ids);
+    expect(await walk(admin.token, `/users/${user.id}/sessions?per_page=3`)).toEqual(ids);
   });
 
   it("needs a token", async () => {

@@ -107,8 +107,14 @@ export const refreshTokens = pgTable(
   (t) => [
     uniqueIndex("refresh_tokens_token_hash_key").on(t.tokenHash),
     index("refresh_tokens_family_idx").on(t.familyId),
-    // A user's sessions, in the order their list pages them (services/sessions.ts).
+    // Every token of a user: what deleting the user cascades through.
     index("refresh_tokens_user_family_idx").on(t.userId, t.familyId),
+    // Each session's head: a refresh spends a family's newest token and issues the next, so the
+    // one unspent token of a family is its newest. In the order the session lists page them
+    // (services/sessions.ts), which read one entry per session however often it was refreshed.
+    index("refresh_tokens_user_family_unspent_idx")
+      .on(t.userId, t.familyId)
+      .where(sql`${t.spentAt} is null`),
     index("refresh_tokens_expires_idx").on(t.expiresAt),
     // The cron finds revoked families by this; few rows are ever revoked, so it stays small.
     index("refresh_tokens_revoked_idx").on(t.revokedAt).where(sql`${t.revokedAt} is not null`),

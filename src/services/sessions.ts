@@ -295,8 +295,7 @@ export const sessionListBinding = (userId: string) => ["sessions", userId] as co
  * authentication, in one round trip (services/lists.ts). A live session is a family none of whose
  * tokens is revoked, with an unspent token that has not expired and was issued under the user's
  * current token version. Sessions are ordered by id: a family id is a UUIDv7, which orders them
- * by when they started and never moves (the last refresh would, under a client's paging), and
- * refresh_tokens_user_family_idx walks one user's families in that order.
+ * by when they started and never moves (the last refresh would, under a client's paging).
  */
 export async function listSessions(
   db: Db,
@@ -328,20 +327,36 @@ export async function listSessions(
   };
 }
 
+/**
+ * The live sessions as each family's head alone, so a list reads one token per session, never
+ * the family's history (a session refreshed every 15 minutes gathers thousands of spent tokens).
+ * A family never has more than one unspent token, its newest: it starts with one, and a refresh
+ * spends that one and inserts its successor in one statement (rotateSession), which only the
+ * unspent token can match; a retry hands back the existing successor, and a revocation or the
+ * cron's deletion inserts nothing. So the head answers for the whole family:
+ * - an unspent, unexpired token under the user's version is the head, or nothing is: tokens
+ *   carry their family's version, since a refresh only succeeds under the user's current one;
+ * - no token of the family is revoked (family_is_live: a probe of
+ *   refresh_tokens_family_revoked_idx per head), which also leaves out the family a logout
+ *   revoked while a racing refresh inserted its successor. As a function, not a NOT EXISTS: the
+ *   planner made that an anti join that merged the user's heads with the revoked index from its
+ *   start, reading the whole table's revoked tokens up to the user's newest family;
+ * - the head carries the session's start (session_started_at, the login's created_at, which
+ *   stays even once the cron has deleted the login's expired token), and its own created_at,
+ *   user agent and IP are the last use's.
+ * refresh_tokens_user_family_unspent_idx holds just the heads, in the list's order.
+ */
 function sessionListSource(): ListSource {
   const user = sql`${sql.placeholder("user_id")}::uuid`;
   return {
     select: (columns, where) => sql`
       select ${columns} from ${refreshTokens} rt
-      where rt.user_id = ${user}${where ? sql` and ${where}` : sql``}
-      group by rt.family_id
-      having bool_and(rt.revoked_at is null)
-        and bool_or(rt.spent_at is null and rt.expires_at > now() and rt.token_version =
-          (select u.token_version from ${users} u where u.id = ${user}))`,
-    columns: sql`rt.family_id as id, min(rt.created_at) as created_at,
-      max(rt.created_at) as last_used_at,
-      (array_agg(rt.user_agent order by rt.created_at desc))[1] as user_agent,
-      (array_agg(rt.ip order by rt.created_at desc))[1] as ip`,
+      where rt.user_id = ${user} and rt.spent_at is null${where ? sql` and ${where}` : sql``}
+        and rt.expires_at > now()
+        and rt.token_version = (select u.token_version from ${users} u where u.id = ${user})
+        and ${familyIsLive(sql`rt.family_id`)}`,
+    columns: sql`rt.family_id as id, rt.session_started_at as created_at,
+      rt.created_at as last_used_at, rt.user_agent, rt.ip`,
     key: sql`rt.family_id`,
     keyType: "uuid",
     id: sql`rt.family_id`,
