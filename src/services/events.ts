@@ -141,6 +141,8 @@ function eventListSource(filter: EventFilter): ListSource {
     uniqueKey: false,
     descending: true,
     filtered: false,
+    // (at, id), (user_id, at, id) and (type, at, id): each filter's index is in the list's order.
+    countInOrder: true,
   };
 }
 

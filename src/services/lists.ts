@@ -64,9 +64,28 @@ export type ListSource = {
    * the matches, and from the walk only when more than EXACT_TOTAL_LIMIT match (see buildPage).
    */
   filtered: boolean;
+  /**
+   * Whether one index serves every condition of the list and its order, whatever the filters
+   * (the event log, a user's sessions): its bounded count then walks that index in the list's
+   * order, 10,001 entries of it at most, most often an index-only scan in shared buffers. Without
+   * an order the planner counts with a sequential scan that stops at 10,001 rows, which on a table
+   * larger than a quarter of shared_buffers reads its pages through a small ring, copied in from
+   * the OS cache on every request (BENCHMARKS.md, "The session lists and event logs on the curve").
+   * Not for a list whose filters another index serves (the users' role): ordering its count would
+   * make the planner walk the order's index past every row that fails the filter.
+   */
+  countInOrder?: boolean;
 };
 
 const dialect = new PgDialect();
+
+/** The list's own order: its key, then its id unless the key is unique. */
+const listOrder = (source: ListSource) => {
+  const dir = source.descending ? sql`desc` : sql`asc`;
+  return source.uniqueKey
+    ? sql`${source.key} ${dir}`
+    : sql`${source.key} ${dir}, ${source.id} ${dir}`;
+};
 
 /**
  * The one statement of a page: the bounded (or exact) count and, only when it overflowed, the
@@ -84,7 +103,9 @@ function buildPage(source: ListSource, start: PageStart["direction"], exactTotal
     ? sql`select count(*) as n from (${source.select(sql`1`)}) matching`
     : source.filtered
       ? sql`select count(*) as n from matches`
-      : sql`select count(*) as n from (${source.select(sql`1`)} limit ${limit}) matching`;
+      : sql`select count(*) as n from (${source.select(sql`1`)}${
+          source.countInOrder ? sql` order by ${listOrder(source)}` : sql``
+        } limit ${limit}) matching`;
 
   // The list's query as text, its placeholders numbered $1, $2, ... in the order of `params`.
   const query = dialect.sqlToQuery(source.select(sql`1`));

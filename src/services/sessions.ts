@@ -363,6 +363,8 @@ function sessionListSource(): ListSource {
     uniqueKey: true,
     descending: true,
     filtered: false,
+    // refresh_tokens_user_family_unspent_idx: the user's live heads in family order.
+    countInOrder: true,
   };
 }
 
