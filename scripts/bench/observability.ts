@@ -1,40 +1,158 @@
 // `npm run bench:observability`: what the request log line and the auth metrics cost per
 // request, as Worker CPU of an authenticated read (GET /users/{id}, the caller's own), measured
-// in one run on four workerd processes that differ only in what they observe: nothing
-// (LOG_FORMAT=off, no METRICS binding: the middleware steps aside), the log line alone, the
-// metrics alone (a METRICS stand-in whose writeDataPoint does nothing: the runtime's own cost
-// of a data point is not part of workerd), and both, as deployed. Rounds interleave the four, and
-// each figure is the median of its rounds. Settings as for `npm run bench` (BENCH_SECONDS,
-// BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_DATABASE_URL); 1,000 users in a scratch database.
+// in one run on workerd processes that differ only in what they observe: nothing (LOG_FORMAT=off,
+// no METRICS binding: the middleware steps aside), the log line alone, the metrics alone (a
+// METRICS stand-in whose writeDataPoint does nothing: the runtime's own cost of a data point is
+// not part of workerd), and both, as deployed; BENCH_OTHER_BUNDLE adds other builds, as deployed.
+//
+// The variants are loaded at the same time, each with its share of the connections, and each
+// one's CPU per request is read over the same seconds: whatever else the machine does then (it is
+// shared) slows them alike, where loading them one after another compared moments that differed
+// by more than the cost measured, and all are equally warm (a process loaded beside one that
+// stays loaded, and idle in between, came out 10 % dearer whatever it ran). A round is one such
+// load; each variant is compared with "nothing observed" of its own round, and the median of the
+// rounds' ratios is the figure, with the quartiles for how far it can be trusted. Loaded together,
+// each process answers fewer requests at once and spends more per request than alone (about
+// 0.9 ms instead of 0.55), so the µs added is the figure to set against one read measured alone.
+// Then the parts one by one (observability-parts.ts); `-- --parts` measures only those.
+// Settings: BENCH_ROUNDS (12), BENCH_SECONDS per round (6), BENCH_CONNECTIONS in all (32),
+// BENCH_DATABASE_URL; 1,000 users in a scratch database.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Measurement, measure, medianOfRounds, type Scenario } from "./measure.ts";
-import { runToEnd } from "./processes.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { load, type Scenario } from "./measure.ts";
+import { measureParts } from "./observability-parts.ts";
+import { cpuTimesOf, runToEnd } from "./processes.ts";
 import { round } from "./report.ts";
 import { logIn } from "./seed.ts";
-import { BCRYPT_COST, connections, seconds } from "./settings.ts";
+import { BCRYPT_COST, connections, seconds, warmupSeconds } from "./settings.ts";
 import { runScript, setUpStage } from "./stage.ts";
 import { startWorkerd, type Workerd } from "./workerd.ts";
 
-const VARIANTS = [
+type Variant = {
+  id: string;
+  name: string;
+  logFormat: "off" | "json";
+  metrics: boolean;
+  /** another build of the Worker than this checkout's (BENCH_OTHER_BUNDLE) */
+  bundle?: string;
+};
+
+// BENCH_OTHER_BUNDLE: other builds' dist/worker.js (another commit's, copied aside), separated by
+// commas, each served as deployed in the same rounds: changes compared in one run.
+const otherBundles = (process.env.BENCH_OTHER_BUNDLE ?? "").split(",").filter(Boolean);
+const VARIANTS: Variant[] = [
   { id: "plain", name: "nothing observed", logFormat: "off", metrics: false },
   { id: "log", name: "log line only", logFormat: "json", metrics: false },
   { id: "metrics", name: "metrics only", logFormat: "off", metrics: true },
   { id: "both", name: "log line + metrics (as deployed)", logFormat: "json", metrics: true },
-] as const;
+  ...otherBundles.map((bundle, i) => ({
+    id: `other${i + 1}`,
+    name: `as deployed, ${bundle.split("/").at(-1)}`,
+    logFormat: "json" as const,
+    metrics: true,
+    bundle,
+  })),
+];
 
-const ROUNDS = Math.max(3, Math.round(Number(process.env.BENCH_ROUNDS || 5)));
+const ROUNDS = Math.max(5, Math.round(Number(process.env.BENCH_ROUNDS || 12)));
+
+/** One server's share of one load. */
+type Share = { requests: number; cpuMs: number; userCpuMs: number };
+
+/** The q-quantile of `values`, interpolated between the two nearest (q = 0.5: the median). */
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const below = sorted[Math.floor(at)] ?? Number.NaN;
+  const above = sorted[Math.ceil(at)] ?? Number.NaN;
+  return below + (above - below) * (at - Math.floor(at));
+}
+
+const percent = (ratio: number) => `${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(1)} %`;
+
+type Server = { variant: Variant; workerd: Workerd; scenario: Scenario };
+
+/**
+ * Loads every server at once for `duration` seconds; answers each one's requests and CPU time. A timed
+ * load cuts off the requests in flight at its end: the pause lets workerd finish them before
+ * the CPU is read, so each server's CPU holds at most its connections' worth of requests more
+ * than it counts (a few in thousands, alike for all).
+ */
+async function loadTogether(servers: Server[], duration: number): Promise<Share[]> {
+  const before = servers.map(({ workerd }) => cpuTimesOf(workerd.pid));
+  const runs = await Promise.all(
+    servers.map(({ workerd, scenario }) => load(workerd, scenario, { duration })),
+  );
+  await sleep(500);
+  return servers.map(({ workerd }, i) => {
+    const after = cpuTimesOf(workerd.pid);
+    const start = before[i] ?? after;
+    return {
+      requests: runs[i]?.result.requests.total ?? 0,
+      cpuMs: (after.user + after.system - start.user - start.system) * 1000,
+      userCpuMs: (after.user - start.user) * 1000,
+    };
+  });
+}
+
+function report(rounds: Share[][], perVariant: number): void {
+  const kinds = [
+    { label: "user + system", pick: (s: Share) => s.cpuMs / s.requests },
+    { label: "user only", pick: (s: Share) => s.userCpuMs / s.requests },
+  ];
+  for (const { label, pick } of kinds) {
+    console.log(
+      `\nWorker CPU (${label}) per authenticated read, ${ROUNDS} rounds of ${seconds} s, the variants loaded together (${perVariant} connections each):`,
+    );
+    console.log(
+      "variant                                        median ms/req   vs nothing (median of rounds)   quartiles of rounds   µs added",
+    );
+    VARIANTS.forEach(({ id, name }, v) => {
+      const cpu = rounds.map((shares) => pick(shares[v] as Share));
+      const plain = rounds.map((shares) => pick(shares[0] as Share));
+      const ratios = cpu.map((value, r) => value / (plain[r] ?? Number.NaN));
+      const added = cpu.map((value, r) => (value - (plain[r] ?? Number.NaN)) * 1000);
+      const versus =
+        id === "plain"
+          ? ["–", "–", "–"]
+          : [
+              percent(quantile(ratios, 0.5)),
+              `${percent(quantile(ratios, 0.25))} .. ${percent(quantile(ratios, 0.75))}`,
+              round(quantile(added, 0.5), 1).toFixed(1),
+            ];
+      console.log(
+        `${name.padEnd(47)}${quantile(cpu, 0.5).toFixed(4).padStart(14)}${(versus[0] ?? "").padStart(32)}${(versus[1] ?? "").padStart(22)}${(versus[2] ?? "").padStart(11)}`,
+      );
+    });
+    console.log(`Each round's ms/req (${label}):`);
+    VARIANTS.forEach(({ id }, v) => {
+      console.log(
+        `  ${id.padEnd(8)} ${rounds.map((shares) => pick(shares[v] as Share).toFixed(4)).join(" ")}`,
+      );
+    });
+  }
+  const rates = VARIANTS.map(
+    ({ id }, v) =>
+      `${id} ${quantile(
+        rounds.map((shares) => (shares[v]?.requests ?? 0) / seconds),
+        0.5,
+      ).toFixed(0)}`,
+  );
+  console.log(`\nMedian req/s: ${rates.join(", ")}`);
+}
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--parts")) return measureParts();
   console.log("Building the Worker bundle...");
   await runToEnd("npm", ["run", "--silent", "build:worker"]);
   const stage = await setUpStage({ purpose: "observability", users: 1_000 });
+  const perVariant = Math.max(4, Math.round(connections / VARIANTS.length));
   const dirs: string[] = [];
   try {
-    const servers: { variant: (typeof VARIANTS)[number]; workerd: Workerd; scenario: Scenario }[] =
-      [];
+    const servers: Server[] = [];
     for (const variant of VARIANTS) {
       const dir = await mkdtemp(join(tmpdir(), `user-api-observability-${variant.id}-`));
       dirs.push(dir);
@@ -48,7 +166,7 @@ async function main(): Promise<void> {
           MAIL_PROVIDER: "log",
           LOG_FORMAT: variant.logFormat,
         },
-        { metrics: variant.metrics },
+        { metrics: variant.metrics, bundle: variant.bundle },
       );
       const { access_token } = await logIn(workerd.base, stage.seeded.login);
       servers.push({
@@ -60,51 +178,20 @@ async function main(): Promise<void> {
           method: "GET",
           path: `/users/${stage.seeded.selfId}`,
           token: access_token,
-          connections,
+          connections: perVariant,
           seconds,
         },
       });
     }
-    const runs = new Map<string, Measurement[]>(VARIANTS.map(({ id }) => [id, []]));
+    console.log(`Warming up (${warmupSeconds} s, all together)...`);
+    await loadTogether(servers, warmupSeconds);
+    const rounds: Share[][] = [];
     for (let r = 1; r <= ROUNDS; r++) {
-      // A different order each round, so no variant always runs on a warmer machine.
-      const order = [...servers.keys()].map((i) => servers[(i + r) % servers.length]);
-      for (const server of order) {
-        if (!server) continue;
-        console.log(`Round ${r}/${ROUNDS}: ${server.scenario.name}...`);
-        runs
-          .get(server.variant.id)
-          ?.push(await measure(server.workerd, stage.database, server.scenario));
-      }
+      console.log(`Round ${r}/${ROUNDS}: ${VARIANTS.length} variants together...`);
+      rounds.push(await loadTogether(servers, seconds));
     }
-    const medians = new Map(
-      [...runs].map(([id, measured]) => [id, medianOfRounds(measured)] as const),
-    );
-    const plain = medians.get("plain")?.workerCpuMsPerRequest ?? Number.NaN;
-    console.log(
-      `\nWorker CPU per authenticated read, median of ${ROUNDS} rounds (${connections} connections, ~${seconds} s each):`,
-    );
-    console.log(
-      "variant                                   CPU ms/req   vs nothing   µs/req added   req/s   round trips",
-    );
-    for (const { id, name } of VARIANTS) {
-      const m = medians.get(id);
-      if (!m) continue;
-      const cpu = m.workerCpuMsPerRequest;
-      console.log(
-        `${name.padEnd(42)}${cpu.toFixed(4).padStart(10)}${`${round((cpu / plain - 1) * 100, 1)} %`.padStart(13)}${round(
-          (cpu - plain) * 1000,
-          1,
-        )
-          .toFixed(1)
-          .padStart(
-            15,
-          )}${m.requestsPerSecond.toFixed(0).padStart(8)}${m.databaseRoundTripsPerRequest.toFixed(2).padStart(14)}`,
-      );
-    }
-    console.log(
-      `\nEach round's CPU ms/req: ${VARIANTS.map(({ id }) => `${id} ${(runs.get(id) ?? []).map((m) => m.workerCpuMsPerRequest.toFixed(4)).join(" ")}`).join("; ")}`,
-    );
+    report(rounds, perVariant);
+    await measureParts();
   } finally {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   }

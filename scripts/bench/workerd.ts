@@ -29,20 +29,23 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** wrangler.toml's compatibility date, and its flags as a Cap'n Proto list ("[]" without any). */
+export function compatibility(): { date: string; flags: string } {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  if (!date) throw new Error("wrangler.toml has no compatibility_date");
+  // The Worker's flags as deployed (nodejs_als: the request log's async context).
+  const flags = /^compatibility_flags\s*=\s*(\[[^\]]*\])/m.exec(toml)?.[1] ?? "[]";
+  return { date, flags };
+}
+
 function workerdConfig(
   port: number,
   references: { bare: number; bareQuery: number },
   bindings: Record<string, string>,
   metrics = false,
 ): string {
-  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(
-    readFileSync(join(root, "wrangler.toml"), "utf8"),
-  )?.[1];
-  if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
-  // The Worker's flags as deployed (nodejs_als: the request log's async context).
-  const compatibilityFlags = /^compatibility_flags\s*=\s*(\[[^\]]*\])/m.exec(
-    readFileSync(join(root, "wrangler.toml"), "utf8"),
-  )?.[1];
+  const { date: compatibilityDate, flags: compatibilityFlags } = compatibility();
   // JSON string literals are valid Cap'n Proto text literals for these ASCII values.
   const text = (value: string) => JSON.stringify(value);
   const bindingList = [
@@ -83,7 +86,7 @@ const config :Workerd.Config = (
 const api :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = embed "worker.js")],
   compatibilityDate = ${text(compatibilityDate)},
-  compatibilityFlags = ${compatibilityFlags ?? "[]"},
+  compatibilityFlags = ${compatibilityFlags},
   bindings = [
 ${bindingList}
   ],

@@ -19,8 +19,12 @@ export type RequestStats = {
   country?: string;
   /** The Analytics Engine dataset (the METRICS binding); undefined turns metrics off. */
   metrics?: AnalyticsEngineDataset;
-  /** The runtime's custom spans for this request (ExecutionContext.tracing), where it has them. */
-  tracing?: Tracing;
+  /**
+   * The runtime's custom spans for this request (ExecutionContext.tracing), where it has them and
+   * traces the request; looked up on the first span the request opens (lib/tracing.ts), not per
+   * request: the lookup is a runtime call whose first use in a request is far from free.
+   */
+  tracing?: () => Tracing | undefined;
 };
 
 const storage = new AsyncLocalStorage<RequestStats>();

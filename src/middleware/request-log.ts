@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../env";
 import { noteMetricsOff, writeMetric } from "../lib/metrics";
-import { pseudonym } from "../lib/pseudonym";
+import { cachedPseudonym, pseudonym } from "../lib/pseudonym";
 import { newStats, type RequestStats, withStats } from "../lib/request-context";
 
 /** The label of a request no route serves (a 404 or 405): never its raw path. */
@@ -70,7 +70,9 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
  * The request's custom spans, only when this request is traced (wrangler.toml samples one in
  * ten): opening a span costs an async context of its own even when nothing records it, which
  * was most of what observing a request cost (BENCHMARKS.md, "Observability"). None where hono
- * has no ExecutionContext (a request in Node).
+ * has no ExecutionContext (a request in Node). Asked when the request opens its first span
+ * (stats.tracing is lazy): `getActiveSpan()` costs a request 10 to 20 µs of Worker CPU, which a
+ * request that opens none (no query: /health, a refused token) is spared.
  */
 function tracingOf(c: Context): Tracing | undefined {
   try {
@@ -80,6 +82,19 @@ function tracingOf(c: Context): Tracing | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `compute`, called once, on the first call; its answer then kept. */
+function lazily<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
 }
 
 /**
@@ -103,7 +118,7 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   stats.colo = cf?.colo;
   stats.country = cf?.country;
   stats.metrics = c.env.METRICS;
-  stats.tracing = tracingOf(c);
+  stats.tracing = lazily(() => tracingOf(c));
   await withStats(stats, next);
   const status = c.res.status;
   const line: RequestLine = {
@@ -137,6 +152,10 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   const config = c.var.config as AppEnv["Variables"]["config"] | undefined;
   const format = config?.LOG_FORMAT ?? "json";
   if (format === "off") return;
-  if (stats.userId && config) line.user = await pseudonym(config.JWT_SECRET, "user", stats.userId);
+  if (stats.userId && config) {
+    line.user =
+      cachedPseudonym(config.JWT_SECRET, "user", stats.userId) ??
+      (await pseudonym(config.JWT_SECRET, "user", stats.userId));
+  }
   console.log(format === "pretty" ? readableLine(line) : JSON.stringify(line));
 };
