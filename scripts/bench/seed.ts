@@ -91,16 +91,23 @@ export async function seed(base: string, secretAdminKey: string, sql: RunSql, us
   }
 
   const login = { email: person(1).email, password };
-  const [adminLogin, selfLogin] = await Promise.all([
+  const middle = Math.floor(users / 2);
+  // The bulk users share user000001's hash, so the other user logs in with the same password.
+  const [adminLogin, selfLogin, otherLogin] = await Promise.all([
     logIn(base, { email: "admin@example.com", password }),
     logIn(base, login),
+    logIn(base, { email: person(middle).email, password }),
   ]);
-  const middle = Math.floor(users / 2);
   return {
     adminToken: adminLogin.access_token,
     selfToken: selfLogin.access_token,
+    /**
+     * The other user's own: a bulk user's sessions and events are the seeding's (bulk.ts: 10
+     * tokens in two families, 10 events), where user000001 has only the bench's logins.
+     */
+    otherToken: otherLogin.access_token,
     selfId: await idOf(sql, 1),
-    /** a bulk-seeded user the admin reads */
+    /** a bulk-seeded user the admin reads, and whose own session list the bench reads */
     otherUserId: await idOf(sql, middle),
     /** another one, whom the admin patches */
     patchUserId: await idOf(sql, middle + 1),
