@@ -33,8 +33,22 @@ describe("npm run smoke", () => {
     }
     expect(registered.status).toBe(201);
 
-    const lines: string[] = [];
-    const code = await smoke(baseUrl, { admin, log: (line) => lines.push(line) });
+    let lines: string[] = [];
+    const run = async () => {
+      lines = [];
+      return smoke(baseUrl, { admin, log: (line) => lines.push(line) });
+    };
+    let code = await run();
+    // The smoke test registers a throwaway user of its own: when the admin's registration just
+    // above took the window's last place, it is refused with 429 before it creates anything, and
+    // runs again in a fresh window (REGISTER_LIMITER counts in fixed one-minute windows).
+    if (
+      code !== 0 &&
+      lines.some((line) => line.includes("/auth/register") && line.includes("answered 429"))
+    ) {
+      await sleep(61_000 - (Date.now() % 60_000));
+      code = await run();
+    }
     expect(code, lines.join("\n")).toBe(0);
     expect(lines.at(-1)).toBe("Smoke test passed: 12 checks.");
     expect(lines.join("\n")).toContain("GET /.well-known/jwks.json: the public signing keys (200");
