@@ -79,13 +79,11 @@ export type ListSource = {
 
 const dialect = new PgDialect();
 
-/** The list's own order: its key, then its id unless the key is unique. */
-const listOrder = (source: ListSource) => {
-  const dir = source.descending ? sql`desc` : sql`asc`;
-  return source.uniqueKey
-    ? sql`${source.key} ${dir}`
-    : sql`${source.key} ${dir}, ${source.id} ${dir}`;
-};
+/** An ORDER BY of the list's rows: `key`, then `id` unless the key is unique, in one direction. */
+function orderBy(source: ListSource, descending: boolean, key = source.key, id = source.id): SQL {
+  const dir = descending ? sql`desc` : sql`asc`;
+  return source.uniqueKey ? sql`${key} ${dir}` : sql`${key} ${dir}, ${id} ${dir}`;
+}
 
 /**
  * The one statement of a page: the bounded (or exact) count and, only when it overflowed, the
@@ -104,7 +102,7 @@ function buildPage(source: ListSource, start: PageStart["direction"], exactTotal
     : source.filtered
       ? sql`select count(*) as n from matches`
       : sql`select count(*) as n from (${source.select(sql`1`)}${
-          source.countInOrder ? sql` order by ${listOrder(source)}` : sql``
+          source.countInOrder ? sql` order by ${orderBy(source, source.descending)}` : sql``
         } limit ${limit}) matching`;
 
   // The list's query as text, its placeholders numbered $1, $2, ... in the order of `params`.
@@ -119,7 +117,6 @@ function buildPage(source: ListSource, start: PageStart["direction"], exactTotal
   // back in the list's order by the outer ORDER BY.
   const backward = start === "before" || start === "end";
   const descending = source.descending !== backward;
-  const dir = descending ? sql`desc` : sql`asc`;
   const beyond = descending ? sql`<` : sql`>`;
   const cursorKey = sql`${sql.placeholder("cursor_key")}::${sql.raw(source.keyType)}`;
   const cursorId = sql`${sql.placeholder("cursor_id")}::uuid`;
@@ -129,8 +126,7 @@ function buildPage(source: ListSource, start: PageStart["direction"], exactTotal
         ? sql`${key} ${beyond} ${cursorKey}`
         : sql`(${key}, ${id}) ${beyond} (${cursorKey}, ${cursorId})`
       : undefined;
-  const order = (key: SQL, id: SQL) =>
-    source.uniqueKey ? sql`${key} ${dir}` : sql`${key} ${dir}, ${id} ${dir}`;
+  const order = (key: SQL, id: SQL) => orderBy(source, descending, key, id);
   const slice = sql`limit ${sql.placeholder("limit")}${
     start === "start" ? sql` offset ${sql.placeholder("offset")}` : sql``
   }`;
