@@ -15,14 +15,25 @@
 // each process answers fewer requests at once and spends more per request than alone (about
 // 0.9 ms instead of 0.55), so the µs added is the figure to set against one read measured alone.
 // Then the parts one by one (observability-parts.ts); `-- --parts` measures only those.
+// `-- --instructions` counts instructions per read instead, each variant's workerd under valgrind
+// (observability-instructions.ts): steadier than time, it prices each variant to about half a
+// point where the timed rounds' quartiles span several.
 // Settings: BENCH_ROUNDS (12), BENCH_SECONDS per round (6), BENCH_CONNECTIONS in all (32),
-// BENCH_DATABASE_URL; 1,000 users in a scratch database.
+// BENCH_DATABASE_URL, BENCH_VARIANTS (the ids to run, "nothing observed" always among them:
+// plain,log,metrics,both,other1,...); 1,000 users in a scratch database.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { load, type Scenario } from "./measure.ts";
+import {
+  type Counted,
+  callgrindWrapper,
+  countInstructions,
+  PREDICTABLE_V8,
+  reportInstructions,
+} from "./observability-instructions.ts";
 import { measureParts } from "./observability-parts.ts";
 import { cpuTimesOf, runToEnd } from "./processes.ts";
 import { round } from "./report.ts";
@@ -43,7 +54,7 @@ type Variant = {
 // BENCH_OTHER_BUNDLE: other builds' dist/worker.js (another commit's, copied aside), separated by
 // commas, each served as deployed in the same rounds: changes compared in one run.
 const otherBundles = (process.env.BENCH_OTHER_BUNDLE ?? "").split(",").filter(Boolean);
-const VARIANTS: Variant[] = [
+const ALL_VARIANTS: Variant[] = [
   { id: "plain", name: "nothing observed", logFormat: "off", metrics: false },
   { id: "log", name: "log line only", logFormat: "json", metrics: false },
   { id: "metrics", name: "metrics only", logFormat: "off", metrics: true },
@@ -56,6 +67,12 @@ const VARIANTS: Variant[] = [
     bundle,
   })),
 ];
+// BENCH_VARIANTS: the ids of the variants to run (plain,log,metrics,both,other1,...); all by
+// default. "nothing observed" (plain) always runs first: every other is compared with it.
+const chosen = (process.env.BENCH_VARIANTS ?? "").split(",").filter(Boolean);
+const VARIANTS = ALL_VARIANTS.filter(
+  ({ id }) => chosen.length === 0 || id === "plain" || chosen.includes(id),
+);
 
 const ROUNDS = Math.max(5, Math.round(Number(process.env.BENCH_ROUNDS || 12)));
 
@@ -144,6 +161,67 @@ function report(rounds: Share[][], perVariant: number): void {
   console.log(`\nMedian req/s: ${rates.join(", ")}`);
 }
 
+type Stage = Awaited<ReturnType<typeof setUpStage>>;
+
+/** One variant's workerd, logged in as the seeded user. */
+async function startVariant(
+  stage: Stage,
+  variant: Variant,
+  dir: string,
+  wrapper?: string[],
+  v8Flags?: string[],
+): Promise<{ workerd: Workerd; token: string }> {
+  const workerd = await startWorkerd(
+    dir,
+    {
+      DATABASE_URL: `postgres://bench:${stage.database.secret}@sql-endpoint/${stage.databaseName}`,
+      NEON_FETCH_ENDPOINT: stage.database.sqlUrl,
+      JWT_SECRET: randomBytes(48).toString("base64url"),
+      BCRYPT_COST: String(BCRYPT_COST),
+      MAIL_PROVIDER: "log",
+      LOG_FORMAT: variant.logFormat,
+    },
+    // Under valgrind workerd starts in tens of seconds, not one.
+    {
+      metrics: variant.metrics,
+      bundle: variant.bundle,
+      wrapper,
+      v8Flags,
+      startMs: wrapper ? 300_000 : undefined,
+    },
+  );
+  const { access_token } = await logIn(workerd.base, stage.seeded.login);
+  return { workerd, token: access_token };
+}
+
+/** `-- --instructions`: each variant in turn under callgrind (observability-instructions.ts). */
+async function instructions(stage: Stage, dirs: string[]): Promise<void> {
+  const count = async (variant: Variant) => {
+    const dir = await mkdtemp(join(tmpdir(), `user-api-instructions-${variant.id}-`));
+    dirs.push(dir);
+    console.log(`Counting instructions: ${variant.name}...`);
+    const { workerd, token } = await startVariant(
+      stage,
+      variant,
+      dir,
+      callgrindWrapper(dir),
+      PREDICTABLE_V8,
+    );
+    try {
+      const path = `/users/${stage.seeded.selfId}`;
+      return { name: variant.name, counted: await countInstructions(workerd, dir, path, token) };
+    } finally {
+      process.kill(workerd.pid, "SIGTERM");
+    }
+  };
+  // Two at a time, one per core: a count does not depend on what else the machine runs.
+  const rows: { name: string; counted: Counted }[] = [];
+  for (let i = 0; i < VARIANTS.length; i += 2) {
+    rows.push(...(await Promise.all(VARIANTS.slice(i, i + 2).map(count))));
+  }
+  reportInstructions(rows);
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes("--parts")) return measureParts();
   console.log("Building the Worker bundle...");
@@ -152,23 +230,12 @@ async function main(): Promise<void> {
   const perVariant = Math.max(4, Math.round(connections / VARIANTS.length));
   const dirs: string[] = [];
   try {
+    if (process.argv.includes("--instructions")) return await instructions(stage, dirs);
     const servers: Server[] = [];
     for (const variant of VARIANTS) {
       const dir = await mkdtemp(join(tmpdir(), `user-api-observability-${variant.id}-`));
       dirs.push(dir);
-      const workerd = await startWorkerd(
-        dir,
-        {
-          DATABASE_URL: `postgres://bench:${stage.database.secret}@sql-endpoint/${stage.databaseName}`,
-          NEON_FETCH_ENDPOINT: stage.database.sqlUrl,
-          JWT_SECRET: randomBytes(48).toString("base64url"),
-          BCRYPT_COST: String(BCRYPT_COST),
-          MAIL_PROVIDER: "log",
-          LOG_FORMAT: variant.logFormat,
-        },
-        { metrics: variant.metrics, bundle: variant.bundle },
-      );
-      const { access_token } = await logIn(workerd.base, stage.seeded.login);
+      const { workerd, token: access_token } = await startVariant(stage, variant, dir);
       servers.push({
         variant,
         workerd,

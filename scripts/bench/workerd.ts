@@ -44,6 +44,7 @@ function workerdConfig(
   references: { bare: number; bareQuery: number },
   bindings: Record<string, string>,
   metrics = false,
+  v8Flags: string[] = [],
 ): string {
   const { date: compatibilityDate, flags: compatibilityFlags } = compatibility();
   // JSON string literals are valid Cap'n Proto text literals for these ASCII values.
@@ -77,6 +78,7 @@ const config :Workerd.Config = (
     (name = "bare", address = "127.0.0.1:${references.bare}", http = (), service = "bare"),
     (name = "bareQuery", address = "127.0.0.1:${references.bareQuery}", http = (), service = "bareQuery"),
   ],
+  v8Flags = ${JSON.stringify(v8Flags)},
   extensions = [(modules = [
     (name = "bench:limiter", esModule = embed "limiter.js", internal = true),
     (name = "bench:metrics", esModule = embed "metrics.js", internal = true),
@@ -166,6 +168,12 @@ export type WorkerdOptions = {
   bundle?: string;
   /** opens workerd's DevTools inspector (Chrome DevTools Protocol) on 127.0.0.1 at this port */
   inspectorPort?: number;
+  /** runs workerd under this command (valgrind and its options: observability-instructions.ts) */
+  wrapper?: string[];
+  /** how long workerd may take to answer its first request, in ms (20 s by default) */
+  startMs?: number;
+  /** flags for V8 (the config's v8Flags) */
+  v8Flags?: string[];
 };
 
 export async function startWorkerd(
@@ -186,7 +194,7 @@ export async function startWorkerd(
   const keys = { JWT_SIGNING_KEYS: formatKeySet(await generateKeySet()) };
   await writeFile(
     configPath,
-    workerdConfig(port, referencePorts, { ...keys, ...bindings }, options.metrics),
+    workerdConfig(port, referencePorts, { ...keys, ...bindings }, options.metrics, options.v8Flags),
   );
   const references = {
     bare: `http://127.0.0.1:${referencePorts.bare}`,
@@ -196,10 +204,15 @@ export async function startWorkerd(
     options.inspectorPort === undefined
       ? []
       : [`--inspector-addr=127.0.0.1:${options.inspectorPort}`];
-  const child = startProcess(workerdBin, ["serve", configPath, ...inspector], {
-    stdin: "ignore",
-    stderr: "pipe",
-  });
+  const [command, ...wrapperArgs] = [...(options.wrapper ?? []), workerdBin];
+  const child = startProcess(
+    command as string,
+    [...wrapperArgs, "serve", configPath, ...inspector],
+    {
+      stdin: "ignore",
+      stderr: "pipe",
+    },
+  );
   let workerdOutput = "";
   const keep = (chunk: Buffer) => {
     workerdOutput = (workerdOutput + chunk.toString()).slice(-4_000);
@@ -208,7 +221,8 @@ export async function startWorkerd(
   child.stderr?.on("data", keep);
   const output = () => workerdOutput;
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const startMs = options.startMs ?? 20_000;
+  const deadline = Date.now() + startMs;
   while (Date.now() < deadline) {
     if (!isRunning(child)) throw new Error(`workerd stopped on start:\n${workerdOutput}`);
     try {
@@ -221,7 +235,9 @@ export async function startWorkerd(
     }
     await sleep(100);
   }
-  throw new Error(`workerd did not answer ${base}/health within 20 s:\n${workerdOutput}`);
+  throw new Error(
+    `workerd did not answer ${base}/health within ${startMs / 1000} s:\n${workerdOutput}`,
+  );
 }
 
 export function workerdVersion(): string {
