@@ -51,7 +51,7 @@ async function verifiedToken(header: string | undefined, config: Config) {
  * the caller is still live (callerIsLive), which its service does. Puts the claims in context.
  */
 export const requireToken = createMiddleware<TokenEnv>(async (c, next) => {
-  c.set("claims", await verifiedClaims(c.req.header("Authorization"), c.var.config));
+  c.set("claims", await verifiedClaims(c.req.header("Authorization"), c.get("config")));
   await next();
 });
 
@@ -60,8 +60,8 @@ export const requireToken = createMiddleware<TokenEnv>(async (c, next) => {
  * A caller without it is told 403, once a query has shown their token is live (else 401).
  */
 export const requireAdminToken = createMiddleware<TokenEnv>(async (c, next) => {
-  if (c.var.claims.role !== "ADMIN") {
-    await authenticate(c.var.db, c.var.claims);
+  if (c.get("claims").role !== "ADMIN") {
+    await authenticate(c.get("db"), c.get("claims"));
     throw problems.adminOnly();
   }
   await next();
@@ -72,14 +72,14 @@ export const requireAdminToken = createMiddleware<TokenEnv>(async (c, next) => {
  * caller's row and claims in context.
  */
 export const requireAuth = createMiddleware<AuthEnv>(async (c, next) => {
-  const claims = await verifiedClaims(c.req.header("Authorization"), c.var.config);
-  c.set("user", await authenticate(c.var.db, claims));
+  const claims = await verifiedClaims(c.req.header("Authorization"), c.get("config"));
+  c.set("user", await authenticate(c.get("db"), claims));
   c.set("claims", claims);
   await next();
 });
 
 /** Requires the ADMIN role; runs after requireAuth. */
 export const requireAdmin = createMiddleware<AuthEnv>(async (c, next) => {
-  if (c.var.user.role !== "ADMIN") throw problems.adminOnly();
+  if (c.get("user").role !== "ADMIN") throw problems.adminOnly();
   await next();
 });

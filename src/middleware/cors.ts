@@ -40,7 +40,7 @@ const exposed = EXPOSED_HEADERS.join(",");
  * copies into the real one: a second Response per request, a tenth of /health's CPU.)
  */
 export const corsHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const config = c.var.config;
+  const config = c.get("config");
   if (c.req.method === "OPTIONS") return preflightFor(config)(c, next);
   await next();
   const headers = c.res.headers;

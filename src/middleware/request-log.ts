@@ -66,19 +66,29 @@ export function readableLine(line: RequestLine): string {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
+/** Workers' ExecutionContext, with the tracing hono's own type does not list. */
+type TracedContext = { tracing?: Tracing };
+
 /**
  * The request's custom spans, only when this request is traced (wrangler.toml samples one in
  * ten): opening a span costs an async context of its own even when nothing records it, which
- * was most of what observing a request cost (BENCHMARKS.md, "Observability"). None where hono
- * has no ExecutionContext (a request in Node). Asked when the request opens its first span
- * (stats.tracing is lazy): `getActiveSpan()` costs a request 10 to 20 µs of Worker CPU, which a
- * request that opens none (no query: /health, a refused token) is spared.
+ * was most of what observing a request cost (BENCHMARKS.md, "Observability"). Asked when the
+ * request opens its first span (stats.tracing is lazy): `getActiveSpan()` is a runtime call that
+ * a request opening none (no query: /health, a refused token) is spared.
  */
-function tracingOf(c: Context): Tracing | undefined {
+function tracingOf(ctx: TracedContext | undefined): Tracing | undefined {
   try {
-    // hono's own ExecutionContext type does not list it; Workers' does.
-    const tracing = (c.executionCtx as { tracing?: Tracing }).tracing;
+    const tracing = ctx?.tracing;
     return tracing?.getActiveSpan?.()?.isTraced ? tracing : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** None where hono has no ExecutionContext (a request in Node: its getter throws). */
+function executionContextOf(c: Context): TracedContext | undefined {
+  try {
+    return c.executionCtx as TracedContext;
   } catch {
     return undefined;
   }
@@ -118,7 +128,12 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   stats.colo = cf?.colo;
   stats.country = cf?.country;
   stats.metrics = c.env.METRICS;
-  stats.tracing = lazily(() => tracingOf(c));
+  // The stats hold the ExecutionContext, never hono's Context: the async context keeps the stats
+  // alive as long as anything the request started, and a Context held with them kept the whole
+  // request (its body, headers, variables) for the garbage collector to copy, 1.3 % of a read's
+  // instructions (BENCHMARKS.md, "Counted in instructions").
+  const ctx = executionContextOf(c);
+  stats.tracing = lazily(() => tracingOf(ctx));
   await withStats(stats, next);
   const status = c.res.status;
   const line: RequestLine = {
@@ -149,7 +164,7 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     stats,
   );
   // A configuration error leaves no config: its line is still written, as JSON, without a user.
-  const config = c.var.config as AppEnv["Variables"]["config"] | undefined;
+  const config = c.get("config") as AppEnv["Variables"]["config"] | undefined;
   const format = config?.LOG_FORMAT ?? "json";
   if (format === "off") return;
   if (stats.userId && config) {

@@ -27,8 +27,8 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
   const body = c.req.valid("json");
   await enforceRateLimit(c.env, "REGISTER_LIMITER", client(c, body.email));
   const user = await registerUser(
-    c.var.db,
-    c.var.config,
+    c.get("db"),
+    c.get("config"),
     {
       username: body.username,
       email: body.email,
@@ -56,7 +56,7 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
     return await logIn(c, email, password);
   } catch (error) {
     const outcome = failedLoginOutcome(error instanceof ApiError ? error.status : undefined);
-    if (outcome) await countLogin(c.var.config, outcome, email);
+    if (outcome) await countLogin(c.get("config"), outcome, email);
     throw error;
   }
 };
@@ -90,7 +90,7 @@ async function logIn(c: Context<AppEnv>, email: string, password: string) {
 
 export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
   const { refresh_token } = c.req.valid("json");
-  const tokens = await rotateSession(c.var.db, c.var.config, refresh_token, clientInfo(c));
+  const tokens = await rotateSession(c.get("db"), c.get("config"), refresh_token, clientInfo(c));
   return c.json(tokenBody(tokens), 200, NO_STORE);
 };
 
@@ -130,8 +130,8 @@ export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async
   const body = c.req.valid("json");
   await enforceRateLimit(c.env, "RESET_PASSWORD_LIMITER", client(c, body.email));
   await resetPasswordWithToken(
-    c.var.db,
-    c.var.config,
+    c.get("db"),
+    c.get("config"),
     {
       token: body.reset_token,
       newPassword: body.new_password,
@@ -169,7 +169,7 @@ export const changePassword: AppRouteHandler<typeof routes.changePassword, AuthE
 export const verifyEmail: AppRouteHandler<typeof routes.verifyEmail> = async (c) => {
   const { token } = c.req.valid("json");
   await enforceRateLimit(c.env, "VERIFY_EMAIL_LIMITER", client(c));
-  const user = await verifyEmailWithToken(c.var.db, token, clientInfo(c));
+  const user = await verifyEmailWithToken(c.get("db"), token, clientInfo(c));
   return c.json(
     { message: "Email verified successfully" as const, user: toPublicUser(user) },
     200,

@@ -32,9 +32,9 @@ async function page(
 ) {
   const filter: EventFilter = { userId, type: query.type };
   const binding = eventListBinding(filter);
-  const secret = c.var.config.JWT_SECRET;
+  const secret = c.get("config").JWT_SECRET;
   const request = await pageRequest(secret, binding, query);
-  const page = await listEventsOf(c.var.db, c.var.claims, filter, request);
+  const page = await listEventsOf(c.get("db"), c.get("claims"), filter, request);
   return c.json(page.rows.map(toEventBody), 200, {
     ...NO_STORE,
     ...(await pageHeaderValues(c.req.url, secret, binding, page)),
@@ -45,9 +45,9 @@ export const listUserEvents: AppRouteHandler<typeof routes.listUserEvents, Token
   c,
 ) => {
   const { id } = c.req.valid("param");
-  const caller = c.var.claims;
+  const caller = c.get("claims");
   if (caller.role !== "ADMIN" && caller.sub !== id) {
-    throw await refusal(c.var.db, caller, "You may only read your own events.");
+    throw await refusal(c.get("db"), caller, "You may only read your own events.");
   }
   return page(c, c.req.valid("query"), id);
 };

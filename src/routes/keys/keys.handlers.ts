@@ -10,12 +10,12 @@ import type * as routes from "./keys.routes";
 const JWKS_CACHE = { "Cache-Control": "public, max-age=600" };
 
 export const jwks: AppRouteHandler<typeof routes.jwks> = (c) =>
-  c.json(publicKeys(c.var.config.JWT_SIGNING_KEYS), 200, JWKS_CACHE);
+  c.json(publicKeys(c.get("config").JWT_SIGNING_KEYS), 200, JWKS_CACHE);
 
 export const introspect: AppRouteHandler<typeof routes.introspect> = async (c) => {
   const { token } = c.req.valid("json");
   await enforceRateLimit(c.env, "INTROSPECT_LIMITER", { ip: clientIp(c) });
-  const claims = await introspectToken(c.var.db, c.var.config, token);
+  const claims = await introspectToken(c.get("db"), c.get("config"), token);
   if (!claims) return c.json({ active: false as const }, 200, NO_STORE);
   const { sub, role, sid, exp, iat } = claims;
   return c.json({ active: true as const, sub, role, sid, exp, iat }, 200, NO_STORE);

@@ -26,7 +26,12 @@ const factorOf = (body: { code?: string; recovery_code?: string }): SecondFactor
 
 export const setupTotp: AppRouteHandler<typeof routes.setupTotp, AuthEnv> = async (c) => {
   const { current_password } = c.req.valid("json");
-  const { secret, otpauthUrl } = await setup(c.var.db, c.var.config, c.var.user, current_password);
+  const { secret, otpauthUrl } = await setup(
+    c.get("db"),
+    c.get("config"),
+    c.get("user"),
+    current_password,
+  );
   return c.json(
     { secret, otpauth_url: otpauthUrl, qr_code: qrCodeDataUri(otpauthUrl) },
     200,
@@ -37,10 +42,10 @@ export const setupTotp: AppRouteHandler<typeof routes.setupTotp, AuthEnv> = asyn
 export const enableTotp: AppRouteHandler<typeof routes.enableTotp, AuthEnv> = async (c) => {
   const { code } = c.req.valid("json");
   const { user, recoveryCodes } = await enable(
-    c.var.db,
-    c.var.config,
-    c.var.user,
-    c.var.claims.sid,
+    c.get("db"),
+    c.get("config"),
+    c.get("user"),
+    c.get("claims").sid,
     code,
     clientInfo(c),
   );
@@ -50,9 +55,9 @@ export const enableTotp: AppRouteHandler<typeof routes.enableTotp, AuthEnv> = as
 export const disableTotp: AppRouteHandler<typeof routes.disableTotp, AuthEnv> = async (c) => {
   const body = c.req.valid("json");
   const user = await disable(
-    c.var.db,
-    c.var.config,
-    c.var.user,
+    c.get("db"),
+    c.get("config"),
+    c.get("user"),
     { currentPassword: body.current_password, factor: factorOf(body) },
     clientInfo(c),
   );
@@ -92,6 +97,9 @@ export const verifyMfa: AppRouteHandler<typeof routes.verifyMfa> = async (c) => 
 };
 
 export const resetUserMfa: AppRouteHandler<typeof routes.resetUserMfa, AuthEnv> = async (c) => {
-  await resetMfa(c.var.db, c.req.valid("param").id, { ...clientInfo(c), actorId: c.var.user.id });
+  await resetMfa(c.get("db"), c.req.valid("param").id, {
+    ...clientInfo(c),
+    actorId: c.get("user").id,
+  });
   return c.body(null, 204);
 };

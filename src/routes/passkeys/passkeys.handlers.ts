@@ -35,10 +35,10 @@ export const registerOptions: AppRouteHandler<typeof routes.registerOptions, Aut
 ) => {
   const body = c.req.valid("json") ?? {};
   const { challengeId, options } = await startRegistration(
-    c.var.db,
-    c.var.config,
-    c.var.user,
-    c.var.claims.sid,
+    c.get("db"),
+    c.get("config"),
+    c.get("user"),
+    c.get("claims").sid,
     body.current_password,
   );
   return c.json({ challenge_id: challengeId, options }, 200, NO_STORE);
@@ -47,9 +47,9 @@ export const registerOptions: AppRouteHandler<typeof routes.registerOptions, Aut
 export const registerVerify: AppRouteHandler<typeof routes.registerVerify, AuthEnv> = async (c) => {
   const body = c.req.valid("json");
   const passkey = await finishRegistration(
-    c.var.db,
-    c.var.config,
-    c.var.user,
+    c.get("db"),
+    c.get("config"),
+    c.get("user"),
     { challengeId: body.challenge_id, response: body.response, name: body.name },
     clientInfo(c),
   );
@@ -59,7 +59,7 @@ export const registerVerify: AppRouteHandler<typeof routes.registerVerify, AuthE
 export const loginOptions: AppRouteHandler<typeof routes.loginOptions> = async (c) => {
   const { email } = c.req.valid("json") ?? {};
   await enforceRateLimit(c.env, "PASSKEY_LIMITER", { ip: clientIp(c), account: email });
-  const { challengeId, options } = await startLogin(c.var.db, c.var.config, email);
+  const { challengeId, options } = await startLogin(c.get("db"), c.get("config"), email);
   return c.json({ challenge_id: challengeId, options }, 200, NO_STORE);
 };
 
@@ -93,7 +93,7 @@ export const loginVerify: AppRouteHandler<typeof routes.loginVerify> = async (c)
 export const listMyPasskeys: AppRouteHandler<typeof routes.listMyPasskeys, TokenEnv> = async (
   c,
 ) => {
-  const list = await listPasskeys(c.var.db, c.var.claims, c.var.claims.sub);
+  const list = await listPasskeys(c.get("db"), c.get("claims"), c.get("claims").sub);
   return c.json(list.map(toPasskeyBody), 200, NO_STORE);
 };
 
@@ -101,8 +101,8 @@ export const renameMyPasskey: AppRouteHandler<typeof routes.renameMyPasskey, Tok
   c,
 ) => {
   const passkey = await renamePasskey(
-    c.var.db,
-    c.var.claims,
+    c.get("db"),
+    c.get("claims"),
     c.req.valid("param").id,
     c.req.valid("json").name,
   );
@@ -114,7 +114,7 @@ export const removeMyPasskey: AppRouteHandler<typeof routes.removeMyPasskey, Tok
 ) => {
   const { claims } = c.var;
   await removePasskey(
-    c.var.db,
+    c.get("db"),
     claims,
     { userId: claims.sub, passkeyId: c.req.valid("param").id },
     clientInfo(c),
@@ -125,7 +125,7 @@ export const removeMyPasskey: AppRouteHandler<typeof routes.removeMyPasskey, Tok
 export const listUserPasskeys: AppRouteHandler<typeof routes.listUserPasskeys, TokenEnv> = async (
   c,
 ) => {
-  const list = await listPasskeys(c.var.db, c.var.claims, c.req.valid("param").id, {
+  const list = await listPasskeys(c.get("db"), c.get("claims"), c.req.valid("param").id, {
     mustExist: true,
   });
   return c.json(list.map(toPasskeyBody), 200, NO_STORE);
@@ -136,10 +136,10 @@ export const removeUserPasskey: AppRouteHandler<typeof routes.removeUserPasskey,
 ) => {
   const { id, passkey_id } = c.req.valid("param");
   await removePasskey(
-    c.var.db,
-    c.var.claims,
+    c.get("db"),
+    c.get("claims"),
     { userId: id, passkeyId: passkey_id },
-    { ...clientInfo(c), actorId: c.var.claims.sub },
+    { ...clientInfo(c), actorId: c.get("claims").sub },
   );
   return c.body(null, 204);
 };

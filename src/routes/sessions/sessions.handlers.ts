@@ -31,23 +31,23 @@ async function sessionsPage(
   options?: { mustExist?: boolean },
 ) {
   const binding = sessionListBinding(userId);
-  const secret = c.var.config.JWT_SECRET;
+  const secret = c.get("config").JWT_SECRET;
   const request = await pageRequest(secret, binding, query);
-  const page = await listSessions(c.var.db, c.var.claims, userId, request, options);
+  const page = await listSessions(c.get("db"), c.get("claims"), userId, request, options);
   return c.json(
-    page.rows.map((session) => toSessionBody(session, c.var.claims.sid)),
+    page.rows.map((session) => toSessionBody(session, c.get("claims").sid)),
     200,
     { ...NO_STORE, ...(await pageHeaderValues(c.req.url, secret, binding, page)) },
   );
 }
 
 export const listMySessions: AppRouteHandler<typeof routes.listMySessions, TokenEnv> = (c) =>
-  sessionsPage(c, c.var.claims.sub, c.req.valid("query"));
+  sessionsPage(c, c.get("claims").sub, c.req.valid("query"));
 
 export const endMySession: AppRouteHandler<typeof routes.endMySession, TokenEnv> = async (c) => {
   const ended = await endSessionById(
-    c.var.db,
-    c.var.claims,
+    c.get("db"),
+    c.get("claims"),
     c.req.valid("param").id,
     clientInfo(c),
   );
@@ -61,9 +61,9 @@ export const listUserSessions: AppRouteHandler<typeof routes.listUserSessions, T
 export const endUserSessions: AppRouteHandler<typeof routes.endUserSessions, TokenEnv> = async (
   c,
 ) => {
-  await endAllSessions(c.var.db, c.var.claims, c.req.valid("param").id, {
+  await endAllSessions(c.get("db"), c.get("claims"), c.req.valid("param").id, {
     ...clientInfo(c),
-    actorId: c.var.claims.sub,
+    actorId: c.get("claims").sub,
   });
   return c.body(null, 204);
 };

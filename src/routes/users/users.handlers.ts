@@ -32,9 +32,9 @@ export const listUsers: AppRouteHandler<typeof routes.listUsers, TokenEnv> = asy
     sort: query.sort,
   };
   const binding = userListBinding(filter);
-  const secret = c.var.config.JWT_SECRET;
+  const secret = c.get("config").JWT_SECRET;
   const request = await pageRequest(secret, binding, query);
-  const page = await searchUsers(c.var.db, c.var.claims, filter, request);
+  const page = await searchUsers(c.get("db"), c.get("claims"), filter, request);
   return c.json(page.rows.map(toPublicUser), 200, {
     ...NO_STORE,
     ...(await pageHeaderValues(c.req.url, secret, binding, page)),
@@ -43,12 +43,12 @@ export const listUsers: AppRouteHandler<typeof routes.listUsers, TokenEnv> = asy
 
 /** One user as JSON with its ETag: the caller's own, or anyone's for an admin. */
 async function read(c: Context<TokenEnv>, id: string) {
-  const user = await readUserAs(c.var.db, c.var.claims, id);
+  const user = await readUserAs(c.get("db"), c.get("claims"), id);
   return c.json(toPublicUser(user), 200, { ...NO_STORE, ETag: etagOf(user) });
 }
 
 export const getMe: AppRouteHandler<typeof routes.getMe, TokenEnv> = (c) =>
-  read(c, c.var.claims.sub);
+  read(c, c.get("claims").sub);
 
 export const getUser: AppRouteHandler<typeof routes.getUser, TokenEnv> = (c) =>
   read(c, c.req.valid("param").id);
@@ -61,8 +61,8 @@ async function update(
   ifMatch: string | undefined,
 ) {
   const { user, previousEmail } = await updateUserAs(
-    c.var.db,
-    c.var.claims,
+    c.get("db"),
+    c.get("claims"),
     id,
     {
       username: body.username,
@@ -79,12 +79,12 @@ async function update(
     },
   );
   if (previousEmail !== undefined) {
-    const notice = emailChangedMessage(c.var.config, {
+    const notice = emailChangedMessage(c.get("config"), {
       email: previousEmail,
       firstName: user.firstName,
     });
     inBackground(c, "email_changed_notice_failed", () =>
-      sendMail(c.var.config, notice, { requestId: c.get("requestId") }),
+      sendMail(c.get("config"), notice, { requestId: c.get("requestId") }),
     );
     // The new address is unverified until the link sent to it (and only to it) is used.
     mailVerificationLink(c, user.id);
@@ -96,7 +96,7 @@ async function update(
 }
 
 export const updateMe: AppRouteHandler<typeof routes.updateMe, TokenEnv> = (c) =>
-  update(c, c.var.claims.sub, c.req.valid("json"), c.req.valid("header")["if-match"]);
+  update(c, c.get("claims").sub, c.req.valid("json"), c.req.valid("header")["if-match"]);
 
 export const patchUser: AppRouteHandler<typeof routes.patchUser, TokenEnv> = (c) =>
   update(c, c.req.valid("param").id, c.req.valid("json"), c.req.valid("header")["if-match"]);
@@ -105,9 +105,9 @@ export const putUser: AppRouteHandler<typeof routes.putUser, TokenEnv> = (c) =>
   update(c, c.req.valid("param").id, c.req.valid("json"), c.req.valid("header")["if-match"]);
 
 export const deleteUser: AppRouteHandler<typeof routes.deleteUser, TokenEnv> = async (c) => {
-  await removeUser(c.var.db, c.var.claims, c.req.valid("param").id, {
+  await removeUser(c.get("db"), c.get("claims"), c.req.valid("param").id, {
     ...clientInfo(c),
-    actorId: c.var.claims.sub,
+    actorId: c.get("claims").sub,
   });
   return c.json({ message: "User deleted successfully" }, 200);
 };
@@ -134,11 +134,11 @@ function importItem(raw: unknown): ImportItem {
 export const importUsers: AppRouteHandler<typeof routes.importUsers, TokenEnv> = async (c) => {
   const body = c.req.valid("json");
   const results = await runImport(
-    c.var.db,
-    c.var.claims,
+    c.get("db"),
+    c.get("claims"),
     body.users.map(importItem),
     { mode: body.mode, dryRun: body.dry_run },
-    { ...clientInfo(c), actorId: c.var.claims.sub },
+    { ...clientInfo(c), actorId: c.get("claims").sub },
   );
   const counted = (...statuses: string[]) =>
     results.filter((result) => statuses.includes(result.status)).length;
