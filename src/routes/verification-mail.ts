@@ -9,7 +9,8 @@ import { issueVerification } from "../services/email-verification";
  * older one) and mails the link there. Registration and every email change call it.
  */
 export function mailVerificationLink<E extends AppEnv>(c: Context<E>, userId: string): void {
-  const { db, config } = c.var;
+  const db = c.get("db");
+  const config = c.get("config");
   inBackground(c, "verification_mail_failed", async () => {
     const message = await issueVerification(db, config, userId);
     if (message) await sendMail(config, message, { requestId: c.get("requestId") });

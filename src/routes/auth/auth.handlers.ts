@@ -62,7 +62,8 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
 };
 
 async function logIn(c: Context<AppEnv>, email: string, password: string) {
-  const { config, db } = c.var;
+  const config = c.get("config");
+  const db = c.get("db");
   await enforceRateLimit(c.env, "LOGIN_LIMITER", client(c, email));
   const { user, release, upgrade } = await checkCredentials(
     db,
@@ -97,7 +98,8 @@ export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
 export const logout: AppRouteHandler<typeof routes.logout, TokenEnv> = async (c) => {
   const { scope } = c.req.valid("query");
   const body = c.req.valid("json") ?? {};
-  const { db, claims } = c.var;
+  const db = c.get("db");
+  const claims = c.get("claims");
   if (scope === "global") {
     await endAllSessions(db, claims, claims.sub, clientInfo(c));
   } else {
@@ -108,7 +110,8 @@ export const logout: AppRouteHandler<typeof routes.logout, TokenEnv> = async (c)
 
 export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = async (c) => {
   const { email } = c.req.valid("json");
-  const { config, db } = c.var;
+  const config = c.get("config");
+  const db = c.get("db");
   await enforceRateLimit(c.env, "FORGOT_PASSWORD_LIMITER", client(c, email));
   writeMetric("reset_requested");
   // Every per-account step runs after the answer, so its time tells nothing about the account.
@@ -145,7 +148,9 @@ export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async
 
 export const changePassword: AppRouteHandler<typeof routes.changePassword, AuthEnv> = async (c) => {
   const { current_password, new_password } = c.req.valid("json");
-  const { config, db, user } = c.var;
+  const config = c.get("config");
+  const db = c.get("db");
+  const user = c.get("user");
   await enforceRateLimit(c.env, "CHANGE_PASSWORD_LIMITER", client(c, user.id));
   const changed = await changeOwnPassword(
     db,
@@ -181,7 +186,9 @@ export const resendVerification: AppRouteHandler<
   typeof routes.resendVerification,
   AuthEnv
 > = async (c) => {
-  const { config, db, user } = c.var;
+  const config = c.get("config");
+  const db = c.get("db");
+  const user = c.get("user");
   await enforceRateLimit(c.env, "VERIFY_EMAIL_LIMITER", client(c, user.id));
   const message = await reissueVerification(db, config, user);
   inBackground(c, "verification_mail_failed", () =>

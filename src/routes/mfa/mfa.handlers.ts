@@ -70,7 +70,8 @@ export const disableTotp: AppRouteHandler<typeof routes.disableTotp, AuthEnv> = 
 
 export const verifyMfa: AppRouteHandler<typeof routes.verifyMfa> = async (c) => {
   const body = c.req.valid("json");
-  const { config, db } = c.var;
+  const config = c.get("config");
+  const db = c.get("db");
   await enforceRateLimit(c.env, "MFA_LIMITER", { ip: clientIp(c) });
   const claims = await verifyMfaToken(body.mfa_token, config.JWT_SECRET);
   // Per account as well: codes for one account sent from many addresses meet one limit.

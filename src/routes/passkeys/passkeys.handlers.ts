@@ -65,7 +65,8 @@ export const loginOptions: AppRouteHandler<typeof routes.loginOptions> = async (
 
 export const loginVerify: AppRouteHandler<typeof routes.loginVerify> = async (c) => {
   const { challenge_id, response } = c.req.valid("json");
-  const { config, db } = c.var;
+  const config = c.get("config");
+  const db = c.get("db");
   try {
     // Per credential as well: assertions for one passkey sent from many addresses meet one limit.
     await enforceRateLimit(c.env, "PASSKEY_LIMITER", {
@@ -112,7 +113,7 @@ export const renameMyPasskey: AppRouteHandler<typeof routes.renameMyPasskey, Tok
 export const removeMyPasskey: AppRouteHandler<typeof routes.removeMyPasskey, TokenEnv> = async (
   c,
 ) => {
-  const { claims } = c.var;
+  const claims = c.get("claims");
   await removePasskey(
     c.get("db"),
     claims,
