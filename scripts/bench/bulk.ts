@@ -7,10 +7,10 @@
 import type { RunSql } from "./database.ts";
 
 /** Bump when the data fill() makes changes: kept databases of another version are seeded anew. */
-export const SEED_VERSION = 2;
+export const SEED_VERSION = 3;
 
 export const PER_USER = { refreshTokens: 10, events: 10, throttles: 1 };
-/** One user in this many has a password reset and an email verification pending. */
+/** One user in this many has a password reset, an email verification and a passkey challenge. */
 const PENDING_EVERY = 100;
 
 export const FIRST_NAMES = [
@@ -53,6 +53,7 @@ const TABLES = [
   "auth_throttles",
   "password_reset_tokens",
   "email_verification_tokens",
+  "webauthn_challenges",
 ];
 
 /** The indexes of the tables that back no constraint (primary keys stay), as CREATE INDEX. */
@@ -150,7 +151,7 @@ export async function fill(
       [at, throttles],
     ),
   );
-  await timed("pending password resets and email verifications", async () => {
+  await timed("pending password resets, email verifications and passkey challenges", async () => {
     // Issued over the last two days, so that half have expired and wait for the cron.
     const pending = `from generate_series(2, $2::int + 1, ${PENDING_EVERY}) as i
        cross join lateral (select $1::timestamptz
@@ -170,6 +171,20 @@ export async function fill(
          ${usernameOf("i")} || '@example.com',
          t.issued + interval '1 day', t.issued
        ${pending}`,
+      [at, bulkUsers],
+    );
+    // Passkey ceremonies' challenges (five minutes each, half of them for a login, which names
+    // no user), begun over the last two hours: nearly all have expired and wait for the hourly
+    // cron, as its batch finds them between two runs.
+    await sql(
+      `insert into webauthn_challenges (id, challenge, ceremony, user_id, expires_at)
+       select ${uuid7("c.begun", "i")}, md5('challenge' || i),
+         case when i / ${PENDING_EVERY} % 2 = 0 then 'register' else 'login' end,
+         case when i / ${PENDING_EVERY} % 2 = 0 then ${userId("i")} end,
+         c.begun + interval '5 minutes'
+       from generate_series(2, $2::int + 1, ${PENDING_EVERY}) as i
+       cross join lateral (select $1::timestamptz
+         - make_interval(secs => (i * 7200.0 / $2::int)) as begun) as c`,
       [at, bulkUsers],
     );
   });
