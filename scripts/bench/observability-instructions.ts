@@ -12,17 +12,21 @@
 // Per variant: start workerd under callgrind, log in, warm up (WARMUP reads: V8 optimises the hot
 // paths), then, WINDOWS times, zero the counters, send REQUESTS reads of the caller's own user
 // (GET /users/{id}) one after another and dump the counters. Variants run two at a time (one per
-// core: a count does not depend on the load); each takes about four minutes, 30 ms a read.
-// Settings: BENCH_WARMUP_REQUESTS (1500), BENCH_REQUESTS (600).
+// core: a count does not depend on the load); each takes about six minutes, 30 ms a read. The
+// warm-up is long because V8 was still optimising a first window that came after 1,500 reads (it
+// counted 2-4 % more than the second in observed variants); after 4,000 the windows agree. The
+// garbage collector's work still lands in one window or another, so windows of one process
+// differ by up to about 1.5 %: more windows (BENCH_WINDOWS) narrow the mean.
+// Settings: BENCH_WARMUP_REQUESTS (4000), BENCH_REQUESTS (1000 per window), BENCH_WINDOWS (2).
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Workerd } from "./workerd.ts";
 
-const WARMUP = Number(process.env.BENCH_WARMUP_REQUESTS || 1500);
-const REQUESTS = Number(process.env.BENCH_REQUESTS || 600);
-const WINDOWS = 2;
+const WARMUP = Number(process.env.BENCH_WARMUP_REQUESTS || 4000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS || 1000);
+const WINDOWS = Math.max(1, Number(process.env.BENCH_WINDOWS || 2));
 const CONCURRENCY = 1;
 
 /** valgrind's command line for one workerd; its counts are dumped into `dir`. */
@@ -48,11 +52,21 @@ export function callgrindWrapper(dir: string): string[] {
  */
 export const PREDICTABLE_V8 = ["--predictable"];
 
-/** workerd's own functions whose inclusive counts say where an observed request's work goes. */
+/**
+ * Functions of workerd and V8 whose inclusive counts say where an observed request's work goes:
+ * unlike the totals, these do not depend on when the garbage collector runs.
+ */
 const FUNCTIONS: { label: string; pattern: RegExp }[] = [
   { label: "console.log (workerd's handleLog)", pattern: /::handleLog\(/ },
   { label: "  its write to stdout (fflush)", pattern: /\bfflush\b/ },
   { label: "  its inspector call (V8's console.log)", pattern: /v8::internal::Builtin_ConsoleLog/ },
+  { label: "JSON.stringify (all, the response's too)", pattern: /Builtins_JsonStringify \[/ },
+  { label: "  its slow path", pattern: /JsonStringifier::Serialize_<false>/ },
+  { label: "request.cf (parsed and frozen)", pattern: /CfProperty::getRef/ },
+  { label: "Headers.get", pattern: /workerd::api::Headers::get\(/ },
+  { label: "tracing: getActiveSpan()", pattern: /Tracing::getActiveSpan/ },
+  { label: "tracing: ctx.tracing (its getters)", pattern: /GetterCallback.*16ExecutionContext/ },
+  { label: "V8's garbage collection", pattern: /v8::internal::Heap::CollectGarbage\(/ },
 ];
 
 async function send(workerd: Workerd, path: string, token: string, count: number): Promise<void> {
@@ -146,11 +160,15 @@ export function reportInstructions(rows: { name: string; counted: Counted }[]): 
         .padStart(9)}`,
     );
   }
-  console.log("\nWhere in workerd (inclusive instructions per read, last window):");
-  for (const { name, counted } of rows) {
-    const parts = FUNCTIONS.map(
-      ({ label }, i) => `${label} ${Math.round(counted.functions[i] ?? 0).toLocaleString("en")}`,
+  console.log("\nWhere it went (inclusive instructions per read, last window), by variant:");
+  for (const [i, { name }] of rows.entries()) console.log(`  (${i + 1}) ${name}`);
+  console.log(`${"".padEnd(42)}${rows.map((_, i) => `(${i + 1})`.padStart(11)).join("")}`);
+  for (const [i, { label }] of FUNCTIONS.entries()) {
+    const counts = rows.map(({ counted }) =>
+      Math.round(counted.functions[i] ?? 0)
+        .toLocaleString("en")
+        .padStart(11),
     );
-    console.log(`  ${name}: ${parts.join("; ")}`);
+    console.log(`${label.padEnd(42)}${counts.join("")}`);
   }
 }

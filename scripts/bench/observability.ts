@@ -260,7 +260,11 @@ async function main(): Promise<void> {
     report(rounds, perVariant);
     await measureParts();
   } finally {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    // BENCH_KEEP_DUMPS=1 keeps each variant's directory (its callgrind dumps, for callgrind_annotate).
+    for (const dir of dirs) {
+      if (process.env.BENCH_KEEP_DUMPS) console.log(`Kept ${dir}`);
+      else await rm(dir, { recursive: true, force: true });
+    }
   }
 }
 
