@@ -165,6 +165,20 @@ describe("auth metrics", () => {
     expect(metrics.of("request")[0]?.doubles[1]).toBe(503);
   });
 
+  it("carry the colo and country of Cloudflare's headers (CF-Ray's suffix, CF-IPCountry)", async () => {
+    const metrics = recordingDataset();
+    const env = { METRICS: metrics.dataset };
+    await call("/health", {
+      env,
+      headers: { "CF-Ray": "8f2a1b3c4d5e6f70-SJC", "CF-IPCountry": "US" },
+    });
+    await call("/health", { env });
+    expect(metrics.of("request").map((point) => point.blobs.slice(3, 5))).toEqual([
+      ["SJC", "US"],
+      ["", ""],
+    ]);
+  });
+
   it("never fail a request when the dataset throws", async () => {
     const throwing = {
       writeDataPoint() {

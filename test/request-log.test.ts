@@ -156,6 +156,24 @@ describe("the request log line", () => {
     expect(off.filter((line) => !line.includes("metrics_disabled"))).toEqual([]);
   });
 
+  it("names the colo from CF-Ray and the country from CF-IPCountry, and leaves out any other shape", async () => {
+    const lines = await linesOf(async () => {
+      await call("/health", {
+        headers: { "CF-Ray": "8f2a1b3c4d5e6f70-AMS", "CF-IPCountry": "NL" },
+      });
+      await call("/health", { headers: { "CF-Ray": "8f2a1b3c4d5e6f70", "CF-IPCountry": 'N"' } });
+      await call("/health", { headers: { "CF-Ray": '8f2a-ams"}', "CF-IPCountry": "nl" } });
+      await call("/health");
+    });
+    const where = expectSafeLines(lines).map(({ colo, country }) => [colo, country]);
+    expect(where).toEqual([
+      ["AMS", "NL"],
+      [undefined, undefined],
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
+  });
+
   it("keeps the query string out: tokens and emails in it never reach the line", async () => {
     const user = await signUp({ admin: true });
     const lines = await linesOf(async () => {

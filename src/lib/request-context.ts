@@ -20,12 +20,18 @@ export type RequestStats = {
   /** The Analytics Engine dataset (the METRICS binding); undefined turns metrics off. */
   metrics?: AnalyticsEngineDataset;
   /**
-   * The runtime's custom spans for this request (ExecutionContext.tracing), where it has them and
-   * traces the request; looked up on the first span the request opens (lib/tracing.ts), not per
-   * request: the lookup is a runtime call whose first use in a request is far from free.
+   * The request's ExecutionContext, to ask whether the runtime traces the request (and for its
+   * custom spans, `ExecutionContext.tracing`): kept only until the request's first span asks
+   * (lib/tracing.ts), so that the stats, which the async context keeps alive while anything the
+   * request started still runs, do not keep the context too.
    */
-  tracing?: () => Tracing | undefined;
+  traceSource?: TracedContext;
+  /** The answer, once asked: the runtime's custom spans, or null when the request is not traced. */
+  tracing?: Tracing | null;
 };
+
+/** Workers' ExecutionContext, with the tracing hono's own type does not list. */
+export type TracedContext = { tracing?: Tracing };
 
 const storage = new AsyncLocalStorage<RequestStats>();
 

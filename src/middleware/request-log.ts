@@ -3,7 +3,7 @@ import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../env";
 import { noteMetricsOff, writeMetric } from "../lib/metrics";
 import { cachedPseudonym, pseudonym } from "../lib/pseudonym";
-import { newStats, type RequestStats, withStats } from "../lib/request-context";
+import { newStats, type RequestStats, type TracedContext, withStats } from "../lib/request-context";
 
 /** The label of a request no route serves (a 404 or 405): never its raw path. */
 export const UNMATCHED = "unmatched";
@@ -64,26 +64,21 @@ export function readableLine(line: RequestLine): string {
   ].join(" ");
 }
 
-const round = (ms: number) => Math.round(ms * 10) / 10;
-
-/** Workers' ExecutionContext, with the tracing hono's own type does not list. */
-type TracedContext = { tracing?: Tracing };
-
 /**
- * The request's custom spans, only when this request is traced (wrangler.toml samples one in
- * ten): opening a span costs an async context of its own even when nothing records it, which
- * was most of what observing a request cost (BENCHMARKS.md, "Observability"). Asked when the
- * request opens its first span (stats.tracing is lazy): `getActiveSpan()` is a runtime call that
- * a request opening none (no query: /health, a refused token) is spared.
+ * Where the request came in, from the headers Cloudflare sets on every request it hands a Worker:
+ * the colo is the Ray ID's suffix (`CF-Ray: 8f2a1b3c4d5e6f70-AMS`), the country `CF-IPCountry`
+ * (the zone's IP Geolocation setting, on by default). Not `request.cf`, which holds the same two:
+ * its first read parses and freezes the whole `cf` object, 6,900 instructions of a read, more
+ * than the line's JSON (BENCHMARKS.md, "Counted in instructions"). Anything but the expected
+ * shape (a request that did not come through Cloudflare, `wrangler dev`) is left out.
  */
-function tracingOf(ctx: TracedContext | undefined): Tracing | undefined {
-  try {
-    const tracing = ctx?.tracing;
-    return tracing?.getActiveSpan?.()?.isTraced ? tracing : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const COLO = /-([A-Z]{3})$/;
+const COUNTRY = /^[A-Z][A-Z0-9]$/;
+const coloOf = (ray: string | undefined) => (ray ? COLO.exec(ray)?.[1] : undefined);
+const countryOf = (country: string | undefined) =>
+  country && COUNTRY.test(country) ? country : undefined;
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
 
 /** None where hono has no ExecutionContext (a request in Node: its getter throws). */
 function executionContextOf(c: Context): TracedContext | undefined {
@@ -92,19 +87,6 @@ function executionContextOf(c: Context): TracedContext | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `compute`, called once, on the first call; its answer then kept. */
-function lazily<T>(compute: () => T): () => T {
-  let done = false;
-  let value: T;
-  return () => {
-    if (!done) {
-      value = compute();
-      done = true;
-    }
-    return value;
-  };
 }
 
 /**
@@ -124,16 +106,14 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const started = performance.now();
   const stats: RequestStats = newStats();
-  const cf = c.req.raw.cf as { colo?: string; country?: string } | undefined;
-  stats.colo = cf?.colo;
-  stats.country = cf?.country;
+  stats.colo = coloOf(c.req.header("CF-Ray"));
+  stats.country = countryOf(c.req.header("CF-IPCountry"));
   stats.metrics = c.env.METRICS;
   // The stats hold the ExecutionContext, never hono's Context: the async context keeps the stats
   // alive as long as anything the request started, and a Context held with them kept the whole
   // request (its body, headers, variables) for the garbage collector to copy, 1.3 % of a read's
-  // instructions (BENCHMARKS.md, "Counted in instructions").
-  const ctx = executionContextOf(c);
-  stats.tracing = lazily(() => tracingOf(ctx));
+  // instructions (BENCHMARKS.md, "Counted in instructions"). The first span lets it go too.
+  stats.traceSource = executionContextOf(c);
   await withStats(stats, next);
   const status = c.res.status;
   const line: RequestLine = {
