@@ -152,10 +152,15 @@ export async function fill(
     ),
   );
   await timed("pending password resets, email verifications and passkey challenges", async () => {
-    // Issued over the last two days, so that half have expired and wait for the cron.
-    const pending = `from generate_series(2, $2::int + 1, ${PENDING_EVERY}) as i
+    // Every PENDING_EVERY-th bulk user i, with `t.issued` spread evenly over the `seconds`
+    // before the seeding's base time.
+    const pendingOver = (
+      seconds: number,
+    ) => `from generate_series(2, $2::int + 1, ${PENDING_EVERY}) as i
        cross join lateral (select $1::timestamptz
-         - make_interval(secs => (i * 172800.0 / $2::int)) as issued) as t`;
+         - make_interval(secs => (i * ${seconds}.0 / $2::int)) as issued) as t`;
+    // Issued over the last two days, so that half have expired and wait for the cron.
+    const pending = pendingOver(172_800);
     await sql(
       `insert into password_reset_tokens (user_id, token_hash, token_version, email, expires_at,
          created_at)
@@ -178,13 +183,11 @@ export async function fill(
     // cron, as its batch finds them between two runs.
     await sql(
       `insert into webauthn_challenges (id, challenge, ceremony, user_id, expires_at)
-       select ${uuid7("c.begun", "i")}, md5('challenge' || i),
+       select ${uuid7("t.issued", "i")}, md5('challenge' || i),
          case when i / ${PENDING_EVERY} % 2 = 0 then 'register' else 'login' end,
          case when i / ${PENDING_EVERY} % 2 = 0 then ${userId("i")} end,
-         c.begun + interval '5 minutes'
-       from generate_series(2, $2::int + 1, ${PENDING_EVERY}) as i
-       cross join lateral (select $1::timestamptz
-         - make_interval(secs => (i * 7200.0 / $2::int)) as begun) as c`,
+         t.issued + interval '5 minutes'
+       ${pendingOver(7_200)}`,
       [at, bulkUsers],
     );
   });

@@ -12,8 +12,8 @@ const decoder = new TextDecoder();
 /**
  * `text` as a string of its own. A slice of a longer string is, in V8, a view into it, and one
  * such member in the request log line sends JSON.stringify from its fast path to its slow one:
- * 8,700 instructions a line, 0.75 % of a read (BENCHMARKS.md, "Counted in instructions"). A
- * pseudonym is made once per user and isolate, and copied then.
+ * 8,700 instructions a line, 0.75 % of a read (BENCHMARKS.md, "Counted again, and three more
+ * cuts"). A pseudonym is made once per user and isolate, and copied then.
  */
 const ownCopy = (text: string) => decoder.decode(encoder.encode(text));
 

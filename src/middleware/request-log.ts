@@ -69,8 +69,8 @@ export function readableLine(line: RequestLine): string {
  * the colo is the Ray ID's suffix (`CF-Ray: 8f2a1b3c4d5e6f70-AMS`), the country `CF-IPCountry`
  * (the zone's IP Geolocation setting, on by default). Not `request.cf`, which holds the same two:
  * its first read parses and freezes the whole `cf` object, 6,900 instructions of a read, more
- * than the line's JSON (BENCHMARKS.md, "Counted in instructions"). Anything but the expected
- * shape (a request that did not come through Cloudflare, `wrangler dev`) is left out.
+ * than the line's JSON (BENCHMARKS.md, "Counted again, and three more cuts"). Anything but the
+ * expected shape (a request that did not come through Cloudflare, `wrangler dev`) is left out.
  */
 const COLO = /-([A-Z]{3})$/;
 const COUNTRY = /^[A-Z][A-Z0-9]$/;
