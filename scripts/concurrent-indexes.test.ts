@@ -1,6 +1,6 @@
 // scripts/concurrent-indexes.sql (README "Deploying"): an operator with large tables builds the
-// indexes of migrations 0010, 0011 and 0015 with CREATE INDEX CONCURRENTLY before migrating, and
-// the migrations must then find them in place and build nothing, leaving the schema a fresh
+// indexes of migrations 0010, 0011, 0015 and 0016 with CREATE INDEX CONCURRENTLY before migrating,
+// and the migrations must then find them in place and build nothing, leaving the schema a fresh
 // database gets.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,9 +21,20 @@ const statements = script
   .map((statement) => statement.trim())
   .filter((statement) => statement !== "");
 const FIRST_AFFECTED = "0010_list_indexes";
-/** A later migration whose one index the script builds too, for a database already past 0010. */
-const SESSION_HEADS = "0015_session_heads_index";
-const SESSION_HEADS_INDEX = "refresh_tokens_user_family_unspent_idx";
+/**
+ * The later migrations whose one index each the script builds too, for a database already past
+ * 0010: from each, the indexes a database that has not had it needs.
+ */
+const LATER = [
+  {
+    tag: "0015_session_heads_index",
+    indexes: ["refresh_tokens_user_family_unspent_idx", "refresh_tokens_session_idx"],
+  },
+  { tag: "0016_session_liveness", indexes: ["refresh_tokens_session_idx"] },
+];
+/** What 0016 drops, refresh_tokens_session_idx serving everything they did. */
+const REPLACED = ["refresh_tokens_family_idx", "refresh_tokens_family_revoked_idx"];
+const kept = (rows: { name: string }[]) => rows.filter(({ name }) => !REPLACED.includes(name));
 
 /** drizzle/ up to (not including) a migration: a folder of its own with the journal cut there. */
 function migrationsBefore(tag: string): string {
@@ -41,10 +52,10 @@ function migrationsBefore(tag: string): string {
 describe.skipIf(!process.env.TEST_DATABASE_URL)("scripts/concurrent-indexes.sql", () => {
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   const suffix = `${process.pid}_${Date.now()}`;
-  const names = {
+  const names: Record<string, string> = {
     upgraded: `concurrent_${suffix}`,
     fresh: `fresh_${suffix}`,
-    later: `later_${suffix}`,
+    ...Object.fromEntries(LATER.map(({ tag }, i) => [tag, `later${i}_${suffix}`])),
   };
   const clients: pg.Client[] = [];
   const folders: string[] = [];
@@ -82,7 +93,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("scripts/concurrent-indexes.sql"
   });
 
   it("builds what 0010, 0011 and 0015 would, so that they then build nothing", async () => {
-    const upgraded = await connect(names.upgraded);
+    const upgraded = await connect(names.upgraded as string);
     const before = migrationsBefore(FIRST_AFFECTED);
     folders.push(before);
     await migrate(drizzle({ client: upgraded }), { migrationsFolder: before });
@@ -93,11 +104,13 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("scripts/concurrent-indexes.sql"
 
     await migrate(drizzle({ client: upgraded }), { migrationsFolder: join(root, "drizzle") });
     const migrated = await indexes(upgraded);
-    // Not one index dropped or rebuilt by the migrations: the same relations as before (later
-    // migrations add tables of their own, with their indexes: those are new, not rebuilt).
-    expect(migrated).toEqual(expect.arrayContaining(built));
+    // Not one index rebuilt by the migrations: the same relations as before (later migrations
+    // add tables of their own, with their indexes: those are new, not rebuilt), less the two that
+    // 0016 drops.
+    expect(migrated).toEqual(expect.arrayContaining(kept(built)));
+    for (const name of REPLACED) expect(migrated.map((row) => row.name)).not.toContain(name);
 
-    const fresh = await connect(names.fresh);
+    const fresh = await connect(names.fresh as string);
     await migrate(drizzle({ client: fresh }), { migrationsFolder: join(root, "drizzle") });
     const definitions = (rows: { name: string; definition: string }[]) =>
       rows.map(({ name, definition }) => ({ name, definition }));
@@ -106,21 +119,26 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("scripts/concurrent-indexes.sql"
     expect(invalid.rowCount).toBe(0);
   });
 
-  it("builds 0015's index alone for a database past 0010, so that 0015 then builds nothing", async () => {
-    const upgraded = await connect(names.later);
-    const before = migrationsBefore(SESSION_HEADS);
-    folders.push(before);
-    await migrate(drizzle({ client: upgraded }), { migrationsFolder: before });
-    const [statement] = statements.filter((line) => line.includes(SESSION_HEADS_INDEX));
-    expect(statement).toBeDefined();
-    await upgraded.query(statement as string);
-    const built = await indexes(upgraded);
+  it.each(LATER)(
+    "builds only the later indexes for a database before $tag",
+    async ({ tag, indexes: needed }) => {
+      const upgraded = await connect(names[tag] as string);
+      const before = migrationsBefore(tag);
+      folders.push(before);
+      await migrate(drizzle({ client: upgraded }), { migrationsFolder: before });
+      for (const index of needed) {
+        const [statement] = statements.filter((line) => line.includes(`"${index}"`));
+        expect(statement).toBeDefined();
+        await upgraded.query(statement as string);
+      }
+      const built = await indexes(upgraded);
 
-    await migrate(drizzle({ client: upgraded }), { migrationsFolder: join(root, "drizzle") });
-    const migrated = await indexes(upgraded);
-    expect(migrated).toEqual(expect.arrayContaining(built));
-    expect(migrated.map(({ name }) => name)).toEqual(built.map(({ name }) => name));
-  });
+      await migrate(drizzle({ client: upgraded }), { migrationsFolder: join(root, "drizzle") });
+      const migrated = await indexes(upgraded);
+      expect(migrated).toEqual(expect.arrayContaining(kept(built)));
+      expect(migrated.map(({ name }) => name)).toEqual(kept(built).map(({ name }) => name));
+    },
+  );
 
   it("is what README's deploying section tells operators to run", () => {
     const readme = readFileSync(join(root, "README.md"), "utf8");

@@ -106,7 +106,10 @@ export const refreshTokens = pgTable(
   },
   (t) => [
     uniqueIndex("refresh_tokens_token_hash_key").on(t.tokenHash),
-    index("refresh_tokens_family_idx").on(t.familyId),
+    // Whether a session is live, in one probe however many tokens its family has: a family's
+    // entries are ordered revoked first (revoked_at ascending, nulls last), so its first entry says
+    // whether any is revoked (family_is_live, services/caller.ts). Also every lookup by family.
+    index("refresh_tokens_session_idx").on(t.familyId, t.revokedAt),
     // Every token of a user: what deleting the user cascades through.
     index("refresh_tokens_user_family_idx").on(t.userId, t.familyId),
     // Each session's head: a refresh spends a family's newest token and issues the next, so the
@@ -118,11 +121,6 @@ export const refreshTokens = pgTable(
     index("refresh_tokens_expires_idx").on(t.expiresAt),
     // The cron finds revoked families by this; few rows are ever revoked, so it stays small.
     index("refresh_tokens_revoked_idx").on(t.revokedAt).where(sql`${t.revokedAt} is not null`),
-    // Whether a session is revoked, in one probe however many tokens its family has: the
-    // liveness check of every authenticated request (family_is_live, services/caller.ts).
-    index("refresh_tokens_family_revoked_idx")
-      .on(t.familyId)
-      .where(sql`${t.revokedAt} is not null`),
   ],
 );
 

@@ -170,18 +170,19 @@ export async function checkCredentials(
 /** A user as a read shows it: the public columns and the revision its ETag is made of. */
 export type UserView = PublicUserRow & Pick<UserRow, "revision">;
 
-/** The columns of a read, as user_as (drizzle/0013_user_as_read.sql) names them. */
+/** The columns of a read, as read_user_as (drizzle/0016_session_liveness.sql) names them. */
 const userViewColumns = { ...publicUserColumns, revision: users.revision };
 
 /**
- * The read of one user with the caller's check: the PL/pgSQL function user_as, so that the
+ * The read of one user with the caller's check: the PL/pgSQL function read_user_as, so that the
  * statement names no table and PostgreSQL plans nothing per request (BENCHMARKS.md, "PostgreSQL's
- * CPU per request"). It answers NULL for a caller who is not live, else {"user": row or null}.
+ * CPU per request"). It answers NULL for a caller who is not live, else the row, or {} for no
+ * such user.
  */
 const userAsCallerQuery = preparedPerClient((db) =>
   preparedSql(
     db,
-    sql`select user_as(${callerArguments(CALLER_PLACEHOLDERS)}, ${sql.placeholder("id")}) as read`,
+    sql`select read_user_as(${callerArguments(CALLER_PLACEHOLDERS)}, ${sql.placeholder("id")}) as read`,
   ),
 );
 
@@ -191,9 +192,9 @@ const userAsCallerQuery = preparedPerClient((db) =>
  */
 async function findUserAs(db: Db, caller: Caller, id: string): Promise<UserView | undefined> {
   const { rows } = await userAsCallerQuery(db).execute({ id, ...callerParams(caller) });
-  const read = rows[0]?.read as { user: Record<string, unknown> | null } | null | undefined;
+  const read = rows[0]?.read as Record<string, unknown> | null | undefined;
   await assertCallerLive(db, caller, read !== null && read !== undefined);
-  return read?.user ? columnsOf(userViewColumns, read.user) : undefined;
+  return read && "id" in read ? columnsOf(userViewColumns, read) : undefined;
 }
 
 /**
