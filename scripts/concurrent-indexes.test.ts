@@ -2,13 +2,13 @@
 // indexes of migrations 0010, 0011, 0015 and 0016 with CREATE INDEX CONCURRENTLY before migrating,
 // and the migrations must then find them in place and build nothing, leaving the schema a fresh
 // database gets.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrationsBefore } from "./migrations-before";
 
 const root = resolve(import.meta.dirname, "..");
 const script = readFileSync(join(root, "scripts", "concurrent-indexes.sql"), "utf8");
@@ -35,19 +35,6 @@ const LATER = [
 /** What 0016 drops, refresh_tokens_session_idx serving everything they did. */
 const REPLACED = ["refresh_tokens_family_idx", "refresh_tokens_family_revoked_idx"];
 const kept = (rows: { name: string }[]) => rows.filter(({ name }) => !REPLACED.includes(name));
-
-/** drizzle/ up to (not including) a migration: a folder of its own with the journal cut there. */
-function migrationsBefore(tag: string): string {
-  const folder = mkdtempSync(join(tmpdir(), "migrations-"));
-  cpSync(join(root, "drizzle"), folder, { recursive: true });
-  const journalPath = join(folder, "meta", "_journal.json");
-  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
-  const cut = journal.entries.findIndex((entry) => entry.tag === tag);
-  expect(cut).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, cut);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  return folder;
-}
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)("scripts/concurrent-indexes.sql", () => {
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
