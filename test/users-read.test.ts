@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { signUp } from "./helpers/factories";
+import { db, signUp } from "./helpers/factories";
+import { decodeJwt } from "./helpers/jwt";
 import { expectUserShape, getUser, updateUser } from "./helpers/users";
 import { call, expectProblem } from "./helpers/worker";
 
@@ -24,6 +25,26 @@ describe("GET /users/{id}", () => {
   it("answers an admin with 404 for an id nobody has", async () => {
     const admin = await signUp({ admin: true });
     expectProblem(await getUser(admin.token, crypto.randomUUID()), 404, "not_found");
+  });
+});
+
+describe("the previous release's read (user_as)", () => {
+  // Migrations run before the new Worker is deployed: until it is, the previous release's Worker
+  // still sends its read, which must go on answering as it did ({"user": ...}, NULL for a caller
+  // who is not live), with the liveness rules of the new functions.
+  it("still answers a live caller, and refuses a logged-out one", async () => {
+    const user = await signUp();
+    const { sub, ver, role, sid } = decodeJwt(user.token).payload;
+    const read = () =>
+      db<{ read: { user: Record<string, unknown> | null } | null }>(
+        "select user_as($1, $2, $3::user_role, $4, $5) as read",
+        [sub, ver, role, sid, user.id],
+      );
+    const [live] = await read();
+    expect(live?.read?.user).toMatchObject({ id: user.id, username: user.user.username });
+    const res = await call("/auth/logout", { method: "POST", token: user.token });
+    expect(res.status, res.text).toBe(204);
+    expect((await read())[0]?.read).toBeNull();
   });
 });
 
