@@ -19,6 +19,7 @@
 // Needs valgrind and PostgreSQL's server binaries (pg_config --bindir, or BENCH_PG_BIN); as root
 // it runs them as the user postgres (PostgreSQL refuses root). About three minutes.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,14 +29,26 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { MIGRATIONS, migrationsBefore } from "../migrations-before.ts";
 
-/** The first migration the "before" database does not have: the one whose gain is measured. */
+/**
+ * The first migration the "before" database does not have: from it on, the changes measured
+ * (0016, the session check and the read; 0017, the refresh).
+ */
 const BEFORE = "0016_session_liveness";
 const USERS = Number(process.env.BENCH_USERS || 100_000);
 const RUNS = Number(process.env.BENCH_RUNS || 1000);
 const WARMUP = 200;
 const PORT = 55_432;
 
-type Statement = { label: string; text: string; values: unknown[] };
+/**
+ * A statement and its values for each run; a refresh's change with every run (each spends the
+ * token the run before issued), starting from `chain`'s first token, which `start` inserts.
+ */
+type Statement = {
+  label: string;
+  text: string;
+  values: unknown[] | ((run: number, chain: string) => unknown[]);
+  start?: Caller;
+};
 type Caller = { id: string; family: string; role: string };
 
 const bin = process.env.BENCH_PG_BIN || execFileSync("pg_config", ["--bindir"]).toString().trim();
@@ -145,18 +158,76 @@ function statements(side: "before" | "after", { user, admin }: Callers) {
     { label: "the read: a user reads themselves", text: readOf, values: read(user, user.id) },
     { label: "the read: an admin reads another", text: readOf, values: read(admin, user.id) },
     { label: "the read: an admin, no such user", text: readOf, values: read(admin, missing) },
+    {
+      label: "the refresh: spend a token, issue its successor",
+      text: side === "before" ? ROTATION_BEFORE : ROTATION,
+      values: (run: number, chain: string) => [
+        `${chain}:${run}`,
+        randomUUID(),
+        `${chain}:${run + 1}`,
+        2_592_000,
+        7_776_000,
+        "bench",
+        "192.0.2.0",
+      ],
+      start: user,
+    },
   ] satisfies Statement[];
+}
+
+/** The refresh as the Worker sends it (services/sessions.ts, rotateSession). */
+const ROTATION = "select rotate_refresh_token($1, $2, $3, $4, $5, $6, $7) as rotated";
+/** The refresh as the previous release sent it: one data-modifying statement, planned each time. */
+const ROTATION_BEFORE = `with spent as (
+  update refresh_tokens rt set spent_at = now() from users u
+  where rt.token_hash = $1 and rt.spent_at is null and rt.revoked_at is null
+    and rt.expires_at > now() and rt.session_started_at + make_interval(secs => $5::int) > now()
+    and u.id = rt.user_id and u.active and u.token_version = rt.token_version
+    and family_is_live(rt.family_id)
+  returning rt.user_id, rt.family_id, rt.session_started_at, u.role, u.token_version
+), successor as (
+  insert into refresh_tokens (id, user_id, family_id, token_version, token_hash, expires_at,
+    session_started_at, user_agent, ip)
+  select $2::uuid, user_id, family_id, token_version, $3,
+    least(now() + make_interval(secs => $4::int), session_started_at + make_interval(secs => $5::int)),
+    session_started_at, $6, $7
+  from spent
+)
+select user_id, role, token_version, family_id from spent`;
+
+/** The first token of a refresh chain, in the caller's session. */
+async function startChain(database: string, caller: Caller, chain: string) {
+  const client = connect(database);
+  await client.connect();
+  await client.query(
+    `insert into refresh_tokens (id, user_id, family_id, token_version, token_hash, expires_at)
+     values (gen_random_uuid(), $1, $2, 0, $3, now() + interval '30 days')`,
+    [caller.id, caller.family, `${chain}:0`],
+  );
+  await client.end();
 }
 
 /** The instructions the backend of a connection that runs the statement `times` times executed. */
 async function backendTotal(database: string, statement: Statement, times: number) {
+  const chain = randomUUID();
+  if (statement.start) await startChain(database, statement.start, chain);
   const client = connect(database);
   await client.connect();
   const { rows } = await client.query<{ pid: number }>("select pg_backend_pid() as pid");
-  for (let i = 0; i < times; i++) {
-    // queryMode (pg 8.12+, not in its types): select 1 too in the extended protocol, as sent.
-    const query = { text: statement.text, values: statement.values, queryMode: "extended" };
-    await client.query(query as pg.QueryConfig);
+  for (let run = 0; run < times; run++) {
+    const { text, values } = statement;
+    const query = {
+      text,
+      values: typeof values === "function" ? values(run, chain) : values,
+      // pg 8.12+, not in its types: select 1 too in the extended protocol, as the endpoint sends.
+      queryMode: "extended",
+    };
+    // Every statement here answers one row with a value: the caller live, the refresh done.
+    const answer = await client.query(query as pg.QueryConfig);
+    const value = Object.values(answer.rows[0] ?? {})[0];
+    if (answer.rowCount !== 1 || value === null || value === undefined) {
+      throw new Error(`${statement.label} answered ${JSON.stringify(answer.rows)}`);
+    }
   }
   await client.end();
   const file = join(dir, `callgrind.${rows[0]?.pid}`);
@@ -207,8 +278,11 @@ async function main() {
 }
 
 function report(results: Record<string, { label: string; count: number }[]>) {
-  console.log(`\nInstructions per statement, ${RUNS} runs after ${WARMUP} of warm-up (the read:`);
-  console.log("user_as before, read_user_as after; before, the values carried a cast):");
+  console.log(`\nInstructions per statement, ${RUNS} runs after ${WARMUP} of warm-up (before: the`);
+  console.log(
+    "read as user_as with a cast, the refresh as one data-modifying statement; after: the",
+  );
+  console.log("read as read_user_as, the refresh as rotate_refresh_token):");
   console.log("| statement | before | after | after/before | after × select 1 |");
   console.log("|---|---|---|---|---|");
   const after = results.after ?? [];

@@ -94,9 +94,11 @@ type RotatedRow = { user_id: string; role: Role; token_version: number; family_i
  * Spends a refresh token and issues its successor in the same family, in one statement: of two
  * concurrent uses only one can match `spent_at IS NULL`, so a family never forks. A family with
  * any revoked token is over, and so is one whose login was SESSION_MAX_AGE ago: the successor's
- * idle expiry slides (REFRESH_TOKEN_TTL from now) but never past that absolute end. The successor is derived from the spent token with a server key
- * (only hashes are stored), so a retry inside the reuse window can be handed the very same one.
- * (Raw SQL: drizzle cannot chain data-modifying CTEs.)
+ * idle expiry slides (REFRESH_TOKEN_TTL from now) but never past that absolute end. The successor
+ * is derived from the spent token with a server key (only hashes are stored), so a retry inside
+ * the reuse window can be handed the very same one. The statement is the PL/pgSQL function
+ * rotate_refresh_token (drizzle/0017_rotation_function.sql), whose plans PostgreSQL keeps per
+ * connection: planning the same rules as one statement cost it ten times their execution.
  */
 export async function rotateSession(db: Db, config: Config, presented: string, client: ClientInfo) {
   const presentedHash = await sha256Hex(presented);
@@ -111,9 +113,9 @@ export async function rotateSession(db: Db, config: Config, presented: string, c
     user_agent: client.userAgent ?? null,
     ip: client.ip ?? null,
   });
-  const row =
-    (rows.rows[0] as RotatedRow | undefined) ??
-    (await retryOrRevoke(db, config, presentedHash, nextHash, client));
+  // NULL when the token could not be spent: a retry or a reuse, or nothing to refresh.
+  const rotated = rows.rows[0]?.rotated as RotatedRow | null | undefined;
+  const row = rotated ?? (await retryOrRevoke(db, config, presentedHash, nextHash, client));
   if (!row) throw problems.invalidRefreshToken();
   return sessionTokens(
     config,
@@ -125,30 +127,11 @@ export async function rotateSession(db: Db, config: Config, presented: string, c
 
 /** rotateSession's statement, prepared once per client: a refresh only fills in its values. */
 const rotation = preparedPerClient((db) => {
-  const value = (name: string) => sql`${sql.placeholder(name)}`;
-  const maxAge = sql`make_interval(secs => ${value("max_age")}::int)`;
+  const value = (name: string) => sql.placeholder(name);
   return preparedSql(
     db,
-    sql`
-    with spent as (
-      update ${refreshTokens} rt set spent_at = now()
-      from ${users} u
-      where rt.token_hash = ${value("presented")}
-        and rt.spent_at is null and rt.revoked_at is null and rt.expires_at > now()
-        and rt.session_started_at + ${maxAge} > now()
-        and u.id = rt.user_id and u.active and u.token_version = rt.token_version
-        and ${familyIsLive(sql`rt.family_id`)}
-      returning rt.user_id, rt.family_id, rt.session_started_at, u.role, u.token_version
-    ), successor as (
-      insert into ${refreshTokens} (id, user_id, family_id, token_version, token_hash,
-        expires_at, session_started_at, user_agent, ip)
-      select ${value("id")}::uuid, user_id, family_id, token_version, ${value("next")},
-             least(now() + make_interval(secs => ${value("ttl")}::int),
-               session_started_at + ${maxAge}),
-             session_started_at, ${value("user_agent")}, ${value("ip")}
-      from spent
-    )
-    select user_id, role, token_version, family_id from spent`,
+    sql`select rotate_refresh_token(${value("presented")}, ${value("id")}, ${value("next")},
+      ${value("ttl")}, ${value("max_age")}, ${value("user_agent")}, ${value("ip")}) as rotated`,
   );
 });
 
