@@ -1,5 +1,5 @@
-// `npm run bench:postgres-instructions`: what the authenticated statements cost PostgreSQL,
-// counted in instructions rather than timed (BENCHMARKS.md, "PostgreSQL's CPU per request"). The
+// `npm run bench:postgres-instructions`: what the authenticated statements and the refresh cost
+// PostgreSQL, counted in instructions rather than timed (BENCHMARKS.md, "PostgreSQL's CPU per request"). The
 // timed bench reads PostgreSQL's CPU in clock ticks, under a load that shares two cores with
 // everything else, where one statement's cost is a few hundredths of a millisecond; callgrind
 // counts every instruction a backend executes, the same for the same work whatever else the
@@ -14,10 +14,12 @@
 // statement, the values as text) by the pg driver, on two connections: one that runs it WARMUP
 // times, and one that runs it WARMUP + BENCH_RUNS (1,000) times; the difference of their
 // backends' totals over BENCH_RUNS is one statement's count, with connecting, warming up and
-// disconnecting taken out. Repeated runs agree to within a few hundred instructions.
+// disconnecting taken out. A refresh spends the token its run before issued, so each run is a
+// real rotation. Two runs agreed to within 1,000 instructions per read and 2.5 % for the refresh
+// (which writes, into index pages that fill and split).
 //
 // Needs valgrind and PostgreSQL's server binaries (pg_config --bindir, or BENCH_PG_BIN); as root
-// it runs them as the user postgres (PostgreSQL refuses root). About three minutes.
+// it runs them as the user postgres (PostgreSQL refuses root). About a minute and a half.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
