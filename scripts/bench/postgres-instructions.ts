@@ -6,8 +6,9 @@
 // machine does.
 //
 // A scratch cluster of the machine's PostgreSQL (initdb in a temporary folder, its own port and
-// socket, autovacuum off) holds two databases with BENCH_USERS users (100,000), each with a
-// session of four tokens (three spent by refreshes, one live) and every hundredth an admin:
+// socket, autovacuum off) holds two databases with BENCH_USERS users (100,000), seeded as the
+// timed bench seeds them (bulk.ts: ten refresh tokens and ten events a user, and more), one of
+// them an admin:
 // "before", migrated up to (not including) BEFORE, and "after", migrated to the end. Then the
 // cluster runs under valgrind's callgrind, which follows each forked backend into a file of its
 // own. Each statement is sent as the SQL endpoint sends it (the extended protocol, an unnamed
@@ -19,7 +20,7 @@
 // (which writes, into index pages that fill and split).
 //
 // Needs valgrind and PostgreSQL's server binaries (pg_config --bindir, or BENCH_PG_BIN); as root
-// it runs them as the user postgres (PostgreSQL refuses root). About a minute and a half.
+// it runs them as the user postgres (PostgreSQL refuses root). About two and a half minutes.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -30,6 +31,8 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { MIGRATIONS, migrationsBefore } from "../migrations-before.ts";
+import { fill } from "./bulk.ts";
+import type { RunSql } from "./database.ts";
 
 /**
  * The first migration the "before" database does not have: from it on, the changes measured
@@ -103,18 +106,6 @@ function connect(database: string): pg.Client {
   return new pg.Client({ host: dir, port: PORT, user: "postgres", database });
 }
 
-/** users and their sessions in bulk: what the liveness checks and the read probe. */
-const SEED = `
-insert into users (id, username, email, first_name, last_name, password_hash, role, created_at)
-select gen_random_uuid(), 'user' || g, 'user' || g || '@example.com', 'First' || g, 'Last' || g,
-  'not a hash', case when g % 100 = 0 then 'ADMIN' else 'USER' end::user_role,
-  now() - g * interval '1 minute'
-from generate_series(1, $1::int) g;
-insert into refresh_tokens (id, user_id, family_id, token_version, token_hash, expires_at, spent_at)
-select gen_random_uuid(), u.id, u.family, 0, md5(u.id::text || k), now() + interval '30 days',
-  case when k < 4 then now() end
-from (select id, gen_random_uuid() as family from users) u, generate_series(1, 4) k`;
-
 type Callers = { user: Caller; admin: Caller };
 
 async function prepare(database: string, migrations: string): Promise<Callers> {
@@ -125,16 +116,23 @@ async function prepare(database: string, migrations: string): Promise<Callers> {
   const client = connect(database);
   await client.connect();
   await migrate(drizzle({ client }), { migrationsFolder: migrations });
-  const [usersSql, tokensSql] = SEED.split(";");
-  await client.query(usersSql as string, [USERS]);
-  await client.query(tokensSql as string);
+  // The timed bench's own seeding (bulk.ts): sessions of five tokens, some spent, revoked or
+  // expired. Its users are all plain users; one of them becomes the admin who reads another.
+  const sql: RunSql = async (text, params) => (await client.query(text, params)).rows;
+  await fill(sql, USERS, "not a hash", new Date());
+  await client.query(
+    `update users set role = 'ADMIN' where id = (select id from users order by created_at limit 1)`,
+  );
   await client.query("vacuum analyze");
+  // A session that can still be refreshed: its head unspent, unrevoked and unexpired.
   const pick = async (role: string) =>
     (
       await client.query<Caller>(
         `select u.id, r.family_id as family, u.role from users u
-         join refresh_tokens r on r.user_id = u.id and r.spent_at is null
-         where u.role = $1 order by u.created_at limit 1 offset 5`,
+         join refresh_tokens r on r.user_id = u.id
+         where u.role = $1 and r.spent_at is null and r.revoked_at is null
+           and r.expires_at > now()
+         order by u.created_at limit 1`,
         [role],
       )
     ).rows[0] as Caller;

@@ -321,9 +321,9 @@ export async function listSessions(
  *   carry their family's version, since a refresh only succeeds under the user's current one;
  * - no token of the family is revoked (family_is_live: a probe of refresh_tokens_session_idx
  *   per head), which also leaves out the family a logout revoked while a racing refresh
- *   inserted its successor. As a function, not a NOT EXISTS: the
- *   planner made that an anti join that merged the user's heads with the revoked index from its
- *   start, reading the whole table's revoked tokens up to the user's newest family;
+ *   inserted its successor. As a function, not a NOT EXISTS: the planner made that an anti join
+ *   that merged the user's heads with the revoked index from its start, reading the whole
+ *   table's revoked tokens up to the user's newest family;
  * - the head carries the session's start (session_started_at, the login's created_at, which
  *   stays even once the cron has deleted the login's expired token), and its own created_at,
  *   user agent and IP are the last use's.
